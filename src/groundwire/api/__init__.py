@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): the only package that imports FastAPI."""

@@ -1,0 +1,66 @@
+"""``create_app(settings)``: the FastAPI application. The lifespan opens the Groundwire facade
+(starting the embedded PostgreSQL by default), warms the model and keyword indexes, and closes
+everything on shutdown."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from groundwire import __version__
+from groundwire.api.errors import install_error_handlers
+from groundwire.api.routes import documents, health, ingest, query, web
+from groundwire.embedding.base import Embedder
+from groundwire.settings import Settings
+
+log = logging.getLogger("groundwire.api")
+
+
+def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from groundwire.bootstrap import build_app
+
+        async with build_app(settings, embedder=embedder) as gw:
+            await gw.warm()
+            app.state.groundwire = gw
+            yield
+
+    app = FastAPI(
+        title="Groundwire API",
+        version=__version__,
+        description="Cited, verifiable answers over your documents. Every error has the shape "
+        '`{"error": {"code", "message", "request_id", "details"}}`.',
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        log.info(
+            "request",
+            extra={"request_id": rid, "method": request.method, "path": request.url.path,
+                   "status": response.status_code,
+                   "ms": round((time.perf_counter() - started) * 1000, 2)},
+        )
+        return response
+
+    for module in (health, query, ingest, documents, web):
+        app.include_router(module.router)
+    static = resources.files("groundwire.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app

@@ -1,0 +1,32 @@
+"""Domain values -> API response models."""
+
+from __future__ import annotations
+
+from groundwire.api.schemas import CitationOut, DocumentOut, HitOut
+from groundwire.domain import Citation, DocumentRecord, Hit
+
+
+def hit_out(hit: Hit) -> HitOut:
+    return HitOut(
+        uri=hit.uri, title=hit.title, text=hit.text, score=round(hit.score, 6),
+        heading_path=list(hit.heading_path), char_start=hit.char_start, char_end=hit.char_end,
+        document_id=hit.document_id, chunk_id=hit.chunk_id, keyword_rank=hit.keyword_rank,
+        vector_rank=hit.vector_rank,
+    )
+
+
+def citation_out(c: Citation) -> CitationOut:
+    return CitationOut(
+        n=c.n, uri=c.hit.uri, title=c.hit.title, text=c.hit.text, quote=c.quote,
+        heading_path=list(c.hit.heading_path), char_start=c.hit.char_start,
+        char_end=c.hit.char_end,
+    )
+
+
+def document_out(d: DocumentRecord) -> DocumentOut:
+    return DocumentOut(
+        id=d.id, uri=d.uri, title=d.title, state=d.state.value, error_code=d.error_code,
+        error_message=d.error_message, chunks=d.chunk_count,
+        modified_at=d.modified_at.isoformat() if d.modified_at else None,
+        indexed_at=d.indexed_at.isoformat() if d.indexed_at else None,
+    )

@@ -1,0 +1,110 @@
+"""Composition root: the only module that names concrete classes. ``build_app(settings)``
+wires everything from one ``Settings`` and does no I/O (``async with`` opens the app)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from groundwire.answering.extractive import ExtractiveAnswerer
+from groundwire.answering.service import AnswerService
+from groundwire.app import Groundwire
+from groundwire.embedding.base import Embedder
+from groundwire.errors import ConfigurationError
+from groundwire.ingest.chunking import Chunker
+from groundwire.ingest.pipeline import IngestPipeline, RecordFields
+from groundwire.registry import embedders, parsers
+from groundwire.retrieval.hybrid import HybridRetriever
+from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.settings import Settings
+from groundwire.stores.base import Store
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    factories = embedders()
+    factory = factories.get(settings.embedding.provider)
+    if factory is None:
+        raise ConfigurationError(
+            f"embedding.provider {settings.embedding.provider!r} is not registered "
+            f"(known: {', '.join(sorted(factories))})"
+        )
+    embedder: Embedder = factory(settings.embedding)
+    return embedder
+
+
+class _LazyEmbeddedStore:
+    """Starts the embedded server inside ``open()`` (never in a constructor)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __call__(self) -> str:
+        from groundwire.stores.postgres.embedded import start_embedded
+
+        return start_embedded(self._settings.data_dir)
+
+
+def build_store(settings: Settings) -> Store:
+    from groundwire.stores.postgres.store import PostgresStore
+
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    return PostgresStore(
+        url or _LazyEmbeddedStore(settings),
+        pool_min=settings.database.pool_min,
+        pool_max=settings.database.pool_max,
+        ef_search=settings.retrieval.hnsw_ef_search,
+    )
+
+
+def build_app(settings: Settings, *, embedder: Embedder | None = None) -> Groundwire:
+    store = build_store(settings)
+    embedder = embedder or build_embedder(settings)
+    # One thread per core for query-time model work; each encode uses query_threads.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="groundwire-encode")
+    keyword = KeywordIndexes(store)
+    retriever = HybridRetriever(
+        store=store,
+        keyword=keyword,
+        embedder=embedder,
+        tuning_for=settings.retrieval.for_index,
+        encode_pool=pool,
+    )
+    answerer = ExtractiveAnswerer(
+        embedder,
+        max_sentences=settings.answer.max_sentences,
+        min_support=settings.answer.min_support,
+        passages=settings.answer.passages,
+    )
+    chunking = settings.chunking
+    chunker = Chunker(
+        embedder.count_tokens,
+        max_tokens=chunking.max_tokens,
+        overlap_tokens=chunking.overlap_tokens,
+        window_tokens=settings.embedding.max_seq_tokens,
+    )
+    ingest = settings.ingest
+    pipeline = IngestPipeline(
+        store=store,
+        embedder=embedder,
+        chunker=chunker,
+        parsers=parsers(),
+        chunker_fingerprint=json.dumps(
+            [chunking.max_tokens, chunking.overlap_tokens, settings.embedding.max_seq_tokens]
+        ),
+        record_fields=RecordFields(
+            ingest.record_id_field, ingest.record_title_field, ingest.record_text_field
+        ),
+        batch_size=max(settings.embedding.batch_size * 2, 16),
+    )
+    return Groundwire(
+        settings=settings,
+        store=store,
+        keyword=keyword,
+        retriever=retriever,
+        answers=AnswerService(
+            retriever=retriever, answerer=answerer, passages=settings.answer.passages,
+            encode_pool=pool,
+        ),
+        pipeline=pipeline,
+        encode_pool=pool,
+    )

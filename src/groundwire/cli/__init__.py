@@ -1,0 +1,1 @@
+"""The ``groundwire`` command line (Typer). The only module tree that imports Typer."""

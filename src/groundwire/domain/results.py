@@ -1,0 +1,96 @@
+"""What retrieval and answering return, and what an ingest run reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A search over one index. ``filters`` restrict candidates *before* ranking.
+
+    Supported filter keys: ``uri_prefix`` (str), ``media_type`` (str) and
+    ``metadata`` (mapping of key to required value, exact match on the document's metadata).
+    """
+
+    query: str
+    index: str = "default"
+    top_k: int = 10
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked passage. ``score`` is the fused score (higher is better, comparable within
+    one result list only); the per-retriever ranks/scores explain how it got there."""
+
+    chunk_id: int
+    document_id: int
+    uri: str
+    title: str
+    text: str
+    heading_path: tuple[str, ...]
+    char_start: int
+    char_end: int
+    score: float
+    keyword_score: float | None = None
+    vector_score: float | None = None
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Inline citation ``[n]`` in an answer, mapped to the passage that supports it."""
+
+    n: int
+    hit: Hit
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A grounded answer. When ``abstained`` is true, ``text`` explains why and
+    ``citations`` is empty; ``hits`` still lists what was retrieved, for transparency."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    confidence: float
+    answerer: str = "extractive"
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Counts from one ingest run (mutable while the run is going; returned when done)."""
+
+    indexed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    deleted: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def record_failure(self, code: str) -> None:
+        self.failed += 1
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "documents": {
+                "indexed": self.indexed,
+                "unchanged": self.unchanged,
+                "failed": self.failed,
+                "deleted": self.deleted,
+            },
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_reused": self.chunks_reused,
+            "errors": dict(self.errors),
+        }

@@ -1,0 +1,36 @@
+"""Built-in embedder factories, registered by provider name in ``groundwire.registry``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from groundwire.embedding.base import Embedder
+from groundwire.settings import EmbeddingSettings
+
+
+def sentence_transformers(settings: EmbeddingSettings) -> Embedder:
+    from groundwire.embedding.sentence_transformers import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(
+        settings.model,
+        Path(settings.model_path) if settings.model_path else None,
+        batch_size=settings.batch_size,
+        query_threads=settings.query_threads,
+        ingest_threads=settings.ingest_threads,
+        max_tokens=settings.max_seq_tokens,
+    )
+
+
+def fake(settings: EmbeddingSettings) -> Embedder:
+    """Hash-seeded vectors: unit tests and plumbing demos only, no semantic quality."""
+    from groundwire.embedding.fake import FakeEmbedder
+
+    return FakeEmbedder(max_tokens=settings.max_seq_tokens)
+
+
+BUILTIN_EMBEDDERS: dict[str, Callable[[EmbeddingSettings], Any]] = {
+    "sentence-transformers": sentence_transformers,
+    "fake": fake,
+}

@@ -1,0 +1,179 @@
+"""A local folder (or a single file) as a source of items.
+
+Files are found by a recursive walk in sorted order, so two runs over the same tree yield the
+same items in the same order. ``include``/``exclude`` are globs matched against each file's
+path relative to the root, in POSIX form (see ``glob_match``). Symbolic links are followed
+only while their target stays inside the root; each directory is walked once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from groundwire.domain import SourceItem
+from groundwire.errors import InvalidRequest, ReadError
+from groundwire.ingest.parsers.media_types import media_type_for
+
+logger = logging.getLogger(__name__)
+
+_Pattern = tuple[str, ...]
+
+
+def _compile(pattern: str) -> _Pattern:
+    """Pattern segments: leading ``./`` and ``/`` dropped, empty and repeated ``**`` merged."""
+    segments: list[str] = []
+    for segment in pattern.strip().split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "**" and segments and segments[-1] == "**":
+            continue
+        segments.append(segment)
+    return tuple(segments)
+
+
+def _match(pattern: _Pattern, parts: Sequence[str]) -> bool:
+    # positions in ``parts`` reachable after consuming each pattern segment
+    states = {0}
+    for segment in pattern:
+        if segment == "**":
+            states = set(range(min(states), len(parts) + 1))
+        else:
+            states = {j + 1 for j in states if j < len(parts) and fnmatchcase(parts[j], segment)}
+        if not states:
+            return False
+    return len(parts) in states
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Whether the relative POSIX ``path`` matches ``pattern``, segment by segment.
+
+    ``*``, ``?`` and ``[...]`` match within one path segment (never across ``/``); a ``**``
+    segment matches any number of segments, zero included, so ``**/*.md`` matches ``a.md``
+    and ``x/y/a.md``, and ``docs/**`` matches everything under ``docs``. A pattern without
+    ``/`` matches only at the top level (``*.md`` does not match ``x/a.md``). Case-sensitive.
+    """
+    return _match(_compile(pattern), [p for p in path.split("/") if p])
+
+
+@dataclass(frozen=True, slots=True)
+class _FileReader:
+    """``SourceItem.read`` for one file: enforces the size limit, maps OS errors."""
+
+    path: Path
+    uri: str
+    size: int
+    max_bytes: int
+
+    def _too_large(self, size: str) -> ReadError:
+        return ReadError(
+            f"{self.uri}: {size} bytes exceeds the limit of {self.max_bytes} bytes",
+            code="read.too_large",
+        )
+
+    def __call__(self) -> bytes:
+        if self.size > self.max_bytes:
+            raise self._too_large(str(self.size))
+        try:
+            with self.path.open("rb") as handle:
+                data = handle.read(self.max_bytes + 1)
+        except OSError as exc:
+            raise ReadError(
+                f"{self.uri}: cannot read: {exc.strerror or exc}", code="read.io_error"
+            ) from exc
+        if len(data) > self.max_bytes:  # the file grew since it was listed
+            raise self._too_large("more than " + str(self.max_bytes))
+        return data
+
+
+class FolderConnector:
+    """Items for the files under ``root`` selected by ``include`` (all files when empty) and
+    not matched by ``exclude``; each item's ``uri`` is its path relative to ``root``
+    (POSIX). ``root`` may also be a single file, yielded as-is (``uri`` = its name, patterns
+    not applied). Reading a file larger than ``max_bytes`` raises ``read.too_large``.
+    """
+
+    def __init__(self, root: Path, include: list[str], exclude: list[str], max_bytes: int) -> None:
+        if max_bytes <= 0:
+            raise InvalidRequest(f"max_bytes must be positive, got {max_bytes}")
+        self.root = Path(root)
+        self.include = tuple(_compile(p) for p in include)
+        self.exclude = tuple(_compile(p) for p in exclude)
+        self.max_bytes = max_bytes
+
+    def items(self) -> Iterator[SourceItem]:
+        """The selected files, in sorted path order (directories walked depth-first).
+
+        Raises ``InvalidRequest`` at once when the root does not exist or is neither a file
+        nor a directory; unreadable subdirectories are skipped (and logged)."""
+        root = self.root.expanduser()
+        try:
+            resolved = root.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise InvalidRequest(f"folder not found: {self.root} ({exc})") from exc
+        if resolved.is_file():
+            item = self._item(resolved, root.name)
+            return iter([] if item is None else [item])
+        if not resolved.is_dir():
+            raise InvalidRequest(f"not a file or folder: {self.root}")
+        return self._walk(resolved, resolved, (), {resolved})
+
+    def _selected(self, parts: Sequence[str]) -> bool:
+        if self.include and not any(_match(p, parts) for p in self.include):
+            return False
+        return not any(_match(p, parts) for p in self.exclude)
+
+    def _pruned(self, parts: Sequence[str]) -> bool:
+        """A directory every file of which is excluded by a ``.../**`` pattern."""
+        return any(p and p[-1] == "**" and _match(p[:-1], parts) for p in self.exclude)
+
+    def _walk(
+        self, root: Path, directory: Path, prefix: tuple[str, ...], visited: set[Path]
+    ) -> Iterator[SourceItem]:
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            logger.warning("skipping unreadable folder %s: %s", directory, exc)
+            return
+        for entry in entries:
+            parts = (*prefix, entry.name)
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    target = path.resolve(strict=True)
+                    if not target.is_relative_to(root):
+                        continue  # a link leaving the root
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except (OSError, RuntimeError):  # a broken link or a link loop
+                continue
+            if is_dir:
+                real = path.resolve()
+                if real in visited or self._pruned(parts):
+                    continue
+                visited.add(real)
+                yield from self._walk(root, path, parts, visited)
+            elif is_file and self._selected(parts):
+                item = self._item(path, "/".join(parts))
+                if item is not None:
+                    yield item
+
+    def _item(self, path: Path, uri: str) -> SourceItem | None:
+        try:
+            stat = path.stat()
+        except OSError as exc:  # vanished since it was listed
+            logger.warning("skipping %s: %s", uri, exc)
+            return None
+        return SourceItem(
+            uri=uri,
+            media_type=media_type_for(uri),
+            read=_FileReader(path=path, uri=uri, size=stat.st_size, max_bytes=self.max_bytes),
+            modified_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+            size=stat.st_size,
+        )

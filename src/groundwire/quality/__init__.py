@@ -1,0 +1,1 @@
+"""Quality: evaluation on labelled sets, tuning of retrieval knobs."""

@@ -1,0 +1,96 @@
+"""``groundwire eval``: ingest a labelled dataset into a named index (reused across runs: the
+second run embeds nothing) and report document-level retrieval metrics, search latency and,
+for QA sets, extractive answer EM/F1 on a sample."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from groundwire.app import Groundwire
+from groundwire.domain import Hit, SearchRequest
+from groundwire.quality.datasets import Dataset, load_dataset
+from groundwire.quality.metrics import exact_match, f1_score, percentile, retrieval_metrics
+
+EVAL_DEPTH = 200  # chunk hits fetched per query, enough for 100 distinct documents
+
+
+def doc_id_of(uri: str) -> str:
+    """Records ingested from corpus.jsonl have uris ``corpus.jsonl#<id>``."""
+    return uri.split("#", 1)[1] if "#" in uri else uri
+
+
+def ranked_documents(hits: Sequence[Hit]) -> list[str]:
+    """Chunk hits -> document ids, best chunk first, each document once."""
+    return list(dict.fromkeys(doc_id_of(h.uri) for h in hits))
+
+
+async def prepare_index(gw: Groundwire, dataset: Dataset, index: str | None,
+                        progress: IO[str] | None) -> tuple[str, dict[str, Any]]:
+    name = index or dataset.default_index
+    started = time.perf_counter()
+    report = await gw.ingest_path(dataset.corpus, index=name)
+    info = {**report.as_json(), "seconds": round(time.perf_counter() - started, 2)}
+    if progress:
+        print(f"index {name}: {info}", file=progress)
+    return name, info
+
+
+async def run_evaluation(
+    gw: Groundwire,
+    root: Path,
+    *,
+    split: str | None = None,
+    index: str | None = None,
+    limit: int | None = None,
+    answer_limit: int = 300,
+    progress: IO[str] | None = sys.stderr,
+) -> dict[str, Any]:
+    dataset = load_dataset(root, split)
+    name, ingest_info = await prepare_index(gw, dataset, index, progress)
+    query_ids = [q for q in dataset.queries if q in dataset.qrels]
+    if limit:
+        query_ids = query_ids[:limit]
+    totals: dict[str, float] = {}
+    latencies: list[float] = []
+    em, f1, answered = 0.0, 0.0, 0
+    for i, qid in enumerate(query_ids):
+        request = SearchRequest(query=dataset.queries[qid], index=name, top_k=EVAL_DEPTH)
+        t0 = time.perf_counter()
+        hits, _ = await gw.retriever.search_with_timings(request)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        for key, value in retrieval_metrics(ranked_documents(hits), dataset.qrels[qid]).items():
+            totals[key] = totals.get(key, 0.0) + value
+        if qid in dataset.answers and answered < answer_limit:
+            answer = gw.answers.answerer.answer(request.query, hits)
+            prediction = _answer_text(answer.text)
+            em += exact_match(prediction, dataset.answers[qid])
+            f1 += f1_score(prediction, dataset.answers[qid])
+            answered += 1
+        if progress and (i + 1) % 500 == 0:
+            print(f"  {i + 1}/{len(query_ids)} queries", file=progress)
+    n = max(len(query_ids), 1)
+    result: dict[str, Any] = {
+        "dataset": str(dataset.root.name),
+        "split": split or "test",
+        "index": name,
+        "queries": len(query_ids),
+        "retrieval": gw.settings.retrieval.for_index(name).model_dump(),
+        "metrics": {k: round(v / n, 4) for k, v in totals.items()},
+        "latency_ms": {"p50": round(percentile(latencies, 0.5), 2),
+                       "p95": round(percentile(latencies, 0.95), 2)},
+        "ingest": ingest_info,
+    }
+    if answered:
+        result["answer_em"] = round(em / answered, 4)
+        result["answer_f1"] = round(f1 / answered, 4)
+        result["answer_sample"] = answered
+    return result
+
+
+def _answer_text(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)

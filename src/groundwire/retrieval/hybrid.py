@@ -1,0 +1,113 @@
+"""``HybridRetriever``: BM25 + dense candidates, fused with per-index tuned weights.
+
+Filters are applied inside both retrievers before ranking (masked BM25 scoring; SQL ``WHERE``
+inside the pgvector index scan), never as top-k-then-filter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from groundwire.domain import Hit, SearchRequest
+from groundwire.embedding.base import Embedder
+from groundwire.retrieval.fusion import Fused, Ranked, fuse
+from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.settings import RetrievalTuning
+from groundwire.stores.base import Store, StoredChunk
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Both retrievers' raw lists for one query (what ``tune`` re-fuses offline)."""
+
+    keyword: Ranked
+    dense: Ranked
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        keyword: KeywordIndexes,
+        embedder: Embedder,
+        tuning_for: Callable[[str], RetrievalTuning],
+        encode_pool: ThreadPoolExecutor,
+    ) -> None:
+        self._store = store
+        self._keyword = keyword
+        self.embedder = embedder
+        self._tuning_for = tuning_for
+        self._pool = encode_pool
+
+    async def candidates(self, request: SearchRequest, depth: int | None = None) -> Candidates:
+        n = depth or self._tuning_for(request.index).candidates
+        timings: dict[str, float] = {}
+        loop = asyncio.get_running_loop()
+
+        t0 = time.perf_counter()
+        vector_future = loop.run_in_executor(self._pool, self.embedder.encode_query, request.query)
+        bm25 = await self._keyword.get(request.index)
+        keyword_hits = bm25.search(request.query, n, request.filters)
+        timings["keyword"] = _ms(t0)
+        vector = await vector_future
+        timings["embed"] = _ms(t0)
+        t1 = time.perf_counter()
+        dense_hits = await self._store.vector_search(
+            request.index, self.embedder.model_id, vector.tolist(), n, request.filters
+        )
+        timings["vector"] = _ms(t1)
+        return Candidates(keyword_hits, dense_hits, timings)
+
+    async def search(self, request: SearchRequest) -> list[Hit]:
+        hits, _ = await self.search_with_timings(request)
+        return hits
+
+    async def search_with_timings(self, request: SearchRequest) -> tuple[list[Hit], dict[str, float]]:
+        started = time.perf_counter()
+        tuning = self._tuning_for(request.index)
+        cands = await self.candidates(request, tuning.candidates)
+        t_fuse = time.perf_counter()
+        fused = fuse(
+            cands.keyword,
+            cands.dense,
+            method=tuning.fusion,
+            dense_weight=tuning.dense_weight,
+            rrf_k=tuning.rrf_k,
+        )
+        timings = dict(cands.timings_ms)
+        timings["fusion"] = _ms(t_fuse)
+        # Fetch a few extra rows: chunks deleted since the keyword snapshot are dropped here.
+        wanted = fused[: request.top_k + 10]
+        rows = await self._store.chunks_by_id([f.id for f in wanted])
+        hits = [_hit(f, rows[f.id]) for f in wanted if f.id in rows][: request.top_k]
+        timings["total"] = _ms(started)
+        return hits, timings
+
+
+def _hit(f: Fused, row: StoredChunk) -> Hit:
+    return Hit(
+        chunk_id=row.chunk_id,
+        document_id=row.document_id,
+        uri=row.uri,
+        title=row.title,
+        text=row.text,
+        heading_path=row.heading_path,
+        char_start=row.char_start,
+        char_end=row.char_end,
+        score=f.score,
+        keyword_score=f.keyword_score,
+        vector_score=f.vector_score,
+        keyword_rank=f.keyword_rank,
+        vector_rank=f.vector_rank,
+        metadata=row.metadata,
+    )
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)

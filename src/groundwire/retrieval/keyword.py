@@ -1,0 +1,155 @@
+"""BM25 keyword ranking with bm25s, kept in process and derived from the store (P1).
+
+Why not PostgreSQL full-text search: ``ts_rank`` is not BM25 (no IDF, no length saturation).
+Measured on SciFact (benchmarks/keyword_ranking.py, docs/benchmarks.md): ts_rank_cd nDCG@10
+is far below bm25s, so the store stays the source of truth and this index is rebuilt from it
+whenever the index's generation changes (about 27k passages/s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from groundwire.stores.base import Store, StoredChunk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Bm25Params:
+    k1: float = 1.5
+    b: float = 0.75
+
+
+class Bm25Index:
+    """An immutable BM25 index over one snapshot of an index's chunks."""
+
+    def __init__(self, generation: int, chunks: Sequence[StoredChunk], params: Bm25Params) -> None:
+        import bm25s
+        import Stemmer
+        from bm25s.tokenization import Tokenizer
+
+        self.generation = generation
+        self.chunks = list(chunks)
+        self.chunk_ids = np.array([c.chunk_id for c in self.chunks], dtype=np.int64)
+        self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+        self._retriever: Any = None
+        if self.chunks:
+            tokens = self._tokenizer.tokenize(
+                [c.search_text for c in self.chunks], return_as="ids", show_progress=False
+            )
+            self._retriever = bm25s.BM25(k1=params.k1, b=params.b)
+            self._retriever.index(tokens, show_progress=False)
+        self._vocab = self._tokenizer.get_vocab_dict()
+        self._mask_cache: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def query_tokens(self, query: str) -> list[int]:
+        words = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="string", show_progress=False
+        )[0]
+        return [self._vocab[w] for w in words if w and w in self._vocab]
+
+    def search(
+        self, query: str, k: int, filters: Mapping[str, Any] | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-k (chunk id, BM25 score) with score > 0; filters applied before ranking."""
+        if self._retriever is None or k <= 0:
+            return []
+        ids = self.query_tokens(query)
+        if not ids:
+            return []
+        mask = self._mask(filters) if filters else None
+        if mask is not None and not mask.any():
+            return []
+        k = min(k, len(self.chunks))
+        docs, scores = self._retriever.retrieve(
+            [ids], k=k, show_progress=False, weight_mask=mask, n_threads=0
+        )
+        return [
+            (int(self.chunk_ids[d]), float(s))
+            for d, s in zip(docs[0], scores[0], strict=True)
+            if s > 0
+        ]
+
+    def _mask(self, filters: Mapping[str, Any]) -> np.ndarray:
+        key = repr(sorted((k, repr(v)) for k, v in filters.items()))
+        cached = self._mask_cache.get(key)
+        if cached is None:
+            cached = np.array([chunk_matches(c, filters) for c in self.chunks], dtype=np.float32)
+            if len(self._mask_cache) > 64:
+                self._mask_cache.clear()
+            self._mask_cache[key] = cached
+        return cached
+
+
+def chunk_matches(chunk: StoredChunk, filters: Mapping[str, Any]) -> bool:
+    """The filter vocabulary of SearchRequest, evaluated in Python (same meaning as the SQL)."""
+    prefix = filters.get("uri_prefix")
+    if prefix and not chunk.uri.startswith(str(prefix)):
+        return False
+    media_type = filters.get("media_type")
+    if media_type and chunk.media_type != media_type:
+        return False
+    wanted = filters.get("metadata") or {}
+    return all(chunk.metadata.get(k) == v for k, v in wanted.items())
+
+
+class KeywordIndexes:
+    """BM25 indexes per index name, rebuilt from the store when its generation moves.
+
+    A query never waits for a rebuild when an older index exists: it is served from the older
+    snapshot while a rebuild runs in the background (chunks deleted since are dropped later when
+    their rows are fetched). ``refresh`` rebuilds synchronously (after an ingest, at start-up).
+    """
+
+    def __init__(self, store: Store, params: Bm25Params | None = None) -> None:
+        self._store = store
+        self._params = params or Bm25Params()
+        self._indexes: dict[str, Bm25Index] = {}
+        self._builds: dict[str, asyncio.Task[Bm25Index]] = {}
+
+    def loaded(self) -> dict[str, int]:
+        """Index name -> generation of the loaded snapshot."""
+        return {name: idx.generation for name, idx in self._indexes.items()}
+
+    async def refresh(self, index: str) -> Bm25Index:
+        task = self._builds.get(index)
+        if task is None or task.done():
+            task = asyncio.create_task(self._build(index))
+            self._builds[index] = task
+        return await asyncio.shield(task)
+
+    async def get(self, index: str) -> Bm25Index:
+        current = self._indexes.get(index)
+        generation = await self._store.generation(index)
+        if current is not None and current.generation == generation:
+            return current
+        if current is None:
+            return await self.refresh(index)
+        if index not in self._builds or self._builds[index].done():
+            self._builds[index] = asyncio.create_task(self._build(index))
+        return current
+
+    async def _build(self, index: str) -> Bm25Index:
+        started = time.perf_counter()
+        generation, chunks = await self._store.keyword_corpus(index)
+        built = await asyncio.to_thread(Bm25Index, generation, chunks, self._params)
+        previous = self._indexes.get(index)
+        if previous is None or previous.generation <= built.generation:
+            self._indexes[index] = built
+        log.info(
+            "keyword_index_built",
+            extra={"index": index, "generation": generation, "chunks": len(chunks),
+                   "ms": round((time.perf_counter() - started) * 1000, 1)},
+        )
+        return built

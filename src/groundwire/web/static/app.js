@@ -1,0 +1,188 @@
+// Groundwire ask page: posts the question to /v1/ask and renders the answer,
+// citation cards and passages. Response text is untrusted (it comes from indexed
+// documents), so every node is built with textContent — never innerHTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const form = $("ask-form"), question = $("question"), indexInput = $("index");
+const button = $("ask-button"), statusEl = $("status");
+const answerEl = $("answer"), citationsEl = $("citations"), passagesEl = $("passages"), metaEl = $("meta");
+
+// Create an element with an optional class and text content.
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = String(text);
+  return node;
+}
+
+function setStatus(text, isError = false) {
+  statusEl.textContent = text;
+  statusEl.classList.toggle("error", isError);
+}
+
+function clearResults() {
+  for (const node of [answerEl, citationsEl, passagesEl, metaEl]) {
+    node.replaceChildren();
+    node.hidden = true;
+  }
+}
+
+// Answer text with each "[n]" marker turned into a clickable citation chip.
+function renderAnswer(data) {
+  const p = el("p", data.abstained ? "answer-text abstained" : "answer-text");
+  const text = String(data.answer || (data.abstained ? "No confident answer." : ""));
+  const re = /\[(\d+)\]/g;
+  let last = 0, m;
+  while ((m = re.exec(text)) !== null) {
+    p.append(text.slice(last, m.index));
+    const chip = el("a", "cite", `[${m[1]}]`);
+    chip.href = `#cite-${m[1]}`;
+    chip.dataset.n = m[1];
+    p.append(chip);
+    last = re.lastIndex;
+  }
+  p.append(text.slice(last));
+  if (data.abstained) answerEl.append(el("p", "abstain-note", "No confident answer"));
+  answerEl.append(p);
+  answerEl.hidden = false;
+}
+
+// Passage text with `quote` wrapped in <mark> when found verbatim.
+function quotedText(text, quote) {
+  const body = el("p", "passage-text");
+  const t = String(text || ""), q = String(quote || "");
+  const at = q ? t.indexOf(q) : -1;
+  if (at < 0) { body.textContent = t; return body; }
+  body.append(t.slice(0, at), el("mark", null, q), t.slice(at + q.length));
+  return body;
+}
+
+function sourceLine(item) {
+  const line = el("p", "source");
+  line.append(el("span", "uri", item.uri || ""));
+  const path = Array.isArray(item.heading_path) ? item.heading_path.join(" › ") : "";
+  if (path) line.append(el("span", "sep", " · "), el("span", "heading-path", path));
+  return line;
+}
+
+function card(item, n) {
+  const art = el("article", "card");
+  if (n != null) { art.id = `cite-${n}`; art.tabIndex = -1; }
+  const title = item.title || item.uri || "Untitled";
+  art.append(el("h3", "card-title", n != null ? `[${n}] ${title}` : title), sourceLine(item),
+             quotedText(item.text, item.quote));
+  return art;
+}
+
+function renderCitations(data) {
+  const cites = Array.isArray(data.citations) ? data.citations : [];
+  const passages = Array.isArray(data.passages) ? data.passages : [];
+  if (data.abstained) {
+    if (!passages.length && !cites.length) return;
+    citationsEl.append(el("h2", null, "Closest passages"));
+    (cites.length ? cites : passages).forEach((c) => citationsEl.append(card(c, c.n)));
+  } else {
+    if (!cites.length) return;
+    citationsEl.append(el("h2", null, "Sources"));
+    cites.forEach((c) => citationsEl.append(card(c, c.n)));
+  }
+  citationsEl.hidden = false;
+}
+
+function renderPassages(data) {
+  const passages = Array.isArray(data.passages) ? data.passages : [];
+  if (!passages.length) return;
+  const details = el("details");
+  details.append(el("summary", null, `All passages read (${passages.length})`));
+  const list = el("ol", "passage-list");
+  for (const p of passages) {
+    const li = el("li", "passage");
+    const head = el("p", "passage-head");
+    head.append(el("strong", null, p.title || p.uri || "Untitled"));
+    const score = Number(p.score);
+    if (Number.isFinite(score)) head.append(el("span", "score", `score ${score.toFixed(3)}`));
+    li.append(head, sourceLine(p), el("p", "passage-text", p.text || ""));
+    list.append(li);
+  }
+  details.append(list);
+  passagesEl.append(details);
+  passagesEl.hidden = false;
+}
+
+function renderMeta(data) {
+  const parts = [];
+  if (typeof data.confidence === "number") parts.push(`Confidence ${data.confidence.toFixed(2)}`);
+  const total = data.timings_ms && Number(data.timings_ms.total);
+  if (Number.isFinite(total)) parts.push(`${total.toFixed(1)} ms`);
+  if (data.answerer) parts.push(String(data.answerer));
+  if (!parts.length) return;
+  metaEl.textContent = parts.join(" · ");
+  metaEl.hidden = false;
+}
+
+// Turn a failed response into "message (code)"; never shows a raw body or stack.
+async function errorText(res) {
+  try {
+    const body = await res.json();
+    const err = body && body.error;
+    if (err && err.message) return `${err.message}${err.code ? ` (${err.code})` : ""}`;
+  } catch (_) { /* not JSON */ }
+  return `Request failed (HTTP ${res.status})`;
+}
+
+let inFlight = false;
+
+async function ask() {
+  const q = question.value.trim();
+  if (!q) { setStatus("Please type a question.", true); question.focus(); return; }
+  if (inFlight) return;
+  inFlight = true;
+  button.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  clearResults();
+  setStatus("Searching…");
+  try {
+    const res = await fetch("/v1/ask", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ question: q, index: indexInput.value.trim() || "default" }),
+    });
+    if (!res.ok) { setStatus(await errorText(res), true); return; }
+    const data = await res.json();
+    renderAnswer(data);
+    renderCitations(data);
+    renderPassages(data);
+    renderMeta(data);
+    setStatus(data.abstained ? "No confident answer found." : "");
+  } catch (_) {
+    setStatus("Could not reach the server or read its reply.", true);
+  } finally {
+    inFlight = false;
+    button.disabled = false;
+    form.removeAttribute("aria-busy");
+  }
+}
+
+form.addEventListener("submit", (e) => { e.preventDefault(); ask(); });
+
+// Enter submits; Shift+Enter inserts a newline; ignore IME composition.
+question.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); ask(); }
+});
+
+// Citation chips: scroll to the card and highlight it briefly.
+answerEl.addEventListener("click", (e) => {
+  const chip = e.target.closest("a.cite");
+  if (!chip) return;
+  const target = $(`cite-${chip.dataset.n}`);
+  if (!target) return;
+  e.preventDefault();
+  target.scrollIntoView({ behavior: "smooth", block: "center" });
+  target.focus({ preventScroll: true });
+  target.classList.remove("active");
+  void target.offsetWidth; // restart the highlight when clicked repeatedly
+  target.classList.add("active");
+  clearTimeout(target._activeTimer);
+  target._activeTimer = setTimeout(() => target.classList.remove("active"), 2000);
+});
