@@ -63,7 +63,9 @@ def _run(config: Path | None, as_json: bool, work: Callable[[Any], Awaitable[T]]
 
     try:
         settings = _settings(config)
-        configure_logging(settings.log_level, stream=sys.stderr)
+        # Commands print their result; logs stay quiet unless a level is configured.
+        level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+        configure_logging(level, stream=sys.stderr)
 
         async def main() -> T:
             async with build_app(settings) as gw:
@@ -311,6 +313,14 @@ def config_show(config: ConfigOpt = None) -> None:
         _fail(exc, False)
         return
     typer.echo(json.dumps(masked(settings), indent=2))
+
+
+@config_app.command("docs")
+def config_docs() -> None:
+    """Print the configuration reference (Markdown) generated from the settings model."""
+    from groundwire.settings import reference_markdown
+
+    typer.echo(reference_markdown(), nl=False)
 
 
 def run() -> None:

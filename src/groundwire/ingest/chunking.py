@@ -62,7 +62,7 @@ class Chunker:
         for path, units in self._sections(doc):
             header = " › ".join(p for p in (doc.title, *path) if p)
             header_tokens = self._count(header) + 2 if header else 0
-            budget = max(MIN_BODY_TOKENS, min(self._max, self._window - header_tokens))
+            budget = min(self._max, max(MIN_BODY_TOKENS, self._window - header_tokens))
             for first, last, tokens in self._pack(units, budget):
                 chunks.append(
                     Chunk(

@@ -251,6 +251,21 @@ def test_markdown_thematic_break_and_unclosed_front_matter_are_not_headings() ->
     )
 
 
+def test_markdown_inline_edge_cases_and_lists() -> None:
+    source = (
+        b"See [Foo](https://en.wikipedia.org/wiki/Foo_(bar)) <https://x.org>, snake_case_name,\n"
+        b"*em*, 2 * 3 * 4 and \\*not emphasis\\*.\n\n"
+        b"1. one\n   continued\n2. two\n\n> quoted\n> more\n\n[ref]: https://example.com\n"
+    )
+    doc = parse_markdown(bytes_item("edge.md", source))
+    assert doc.blocks == (
+        Block("See Foo https://x.org, snake_case_name, em, 2 * 3 * 4 and *not emphasis*.", 0),
+        Block("one continued", 0),
+        Block("two", 0),
+        Block("quoted more", 0),
+    )
+
+
 def test_markdown_rejects_binary_and_empty() -> None:
     assert parse_error(parse_markdown, bytes_item("x.md", b"\x00\x01\x02")).code == "parse.binary"
     empty = bytes_item("y.md", b"---\ntitle: Only metadata\n---\n\n")

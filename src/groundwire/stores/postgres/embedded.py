@@ -12,6 +12,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 from groundwire.errors import StoreUnavailable
 
@@ -23,7 +24,13 @@ def start_embedded(data_dir: Path) -> str:
     """Start (or join) the embedded server; return a connection URL for its ``groundwire`` db."""
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    pgdata = data_dir / "pgdata"
+    server = start_embedded_server(data_dir / "pgdata")
+    _ensure_database(server.get_uri(), DATABASE_NAME)
+    return str(server.get_uri(database=DATABASE_NAME))
+
+
+def start_embedded_server(pgdata: Path) -> Any:
+    """Start (or join) the server for ``pgdata``; returns the wheel's server handle."""
     _forget_dead_handles(pgdata)
     try:
         with warnings.catch_warnings():
@@ -38,9 +45,7 @@ def start_embedded(data_dir: Path) -> str:
             f"could not start the embedded PostgreSQL under {pgdata}: {exc} "
             f"(see {pgdata / 'log'})"
         ) from exc
-    admin_url = server.get_uri()
-    _ensure_database(admin_url, DATABASE_NAME)
-    return server.get_uri(database=DATABASE_NAME)
+    return server
 
 
 def _ensure_database(admin_url: str, name: str) -> None:

