@@ -71,5 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Runs outside the request-id middleware (Starlette's ServerErrorMiddleware), so the
+        # header is set here too.
         log.exception("unhandled_error", extra={"path": request.url.path})
-        return error_response(request, 500, "internal", "internal server error")
+        rid = getattr(request.state, "request_id", None)
+        return error_response(request, 500, "internal", "internal server error",
+                              headers={"X-Request-ID": rid} if rid else None)

@@ -92,7 +92,6 @@ class IngestPipeline:
         report = IngestReport()
         source_id = await self._store.ensure_source(index, *source)
         known = await self._store.known_documents(index, source_id)
-        all_known = await self._store.known_documents(index)
         expanded = await asyncio.to_thread(lambda: list(self._expand(items, report)))
         failures = [p for p in expanded if p.error is not None]
         candidates = [p for p in expanded if p.error is None]
@@ -100,13 +99,13 @@ class IngestPipeline:
         seen = {p.item.uri for p in expanded}
         todo: list[_Prepared] = []
         for prepared in candidates:
-            previous = known.get(prepared.item.uri) or all_known.get(prepared.item.uri)
+            previous = known.get(prepared.item.uri)
             if self._unchanged(previous, prepared.digest, retry_failed):
                 report.unchanged += 1
             else:
                 todo.append(prepared)
         await self._store.mark_pending(
-            index, [p.item.uri for p in todo if p.item.uri not in all_known], source_id
+            index, [p.item.uri for p in todo if p.item.uri not in known], source_id
         )
         for failed in failures:
             await self._fail(index, failed, source_id, report)
@@ -124,7 +123,7 @@ class IngestPipeline:
 
         if delete_missing:
             vanished = [uri for uri in known if uri not in seen]
-            report.deleted = await self._store.delete_documents(index, vanished)
+            report.deleted = await self._store.delete_documents(index, vanished, source_id)
         log.info(
             "ingest_batch_done",
             extra={"index": index, "source": source[1], **report.as_json()["documents"],

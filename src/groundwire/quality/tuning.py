@@ -43,7 +43,9 @@ async def run_tuning(
     split: str | None = None,
     index: str | None = None,
     progress: IO[str] | None = sys.stderr,
+    configs_out: bool = False,
 ) -> dict[str, Any]:
+    """Score the grid on ``root``'s labelled queries; ``configs_out`` adds every score."""
     dataset = load_dataset(root, split)
     name, ingest_info = await prepare_index(gw, dataset, index, progress)
     started = time.perf_counter()
@@ -74,7 +76,7 @@ async def run_tuning(
                      if c.fusion == "rrf" and c.dense_weight == 0.5 and c.rrf_k == 60)
     best_config, best_score = max(results, key=lambda r: r[1])  # first max wins ties
     top = sorted(results, key=lambda r: -r[1])[:5]
-    return {
+    result: dict[str, Any] = {
         "dataset": dataset.root.name,
         "split": split or "test",
         "index": name,
@@ -87,6 +89,10 @@ async def run_tuning(
         "seconds": round(time.perf_counter() - started, 2),
         "ingest": ingest_info,
     }
+    if configs_out:
+        result["configs"] = [{"ndcg@10": round(s, 4), "params": c.model_dump()}
+                             for c, s in results]
+    return result
 
 
 def save_tuning(settings: Settings, index: str, params: dict[str, Any]) -> Path:

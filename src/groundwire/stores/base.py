@@ -9,6 +9,7 @@ Contract (checked by ``tests/contract/test_store_contract.py`` on every implemen
   hashes with no stored vector for that model, so unchanged text is never embedded twice (P2).
 * Every write that changes what is searchable in an index bumps that index's ``generation``;
   derived in-process indexes compare generations to know they are stale (P1).
+* A document is identified by (index, source, uri): two folders may both hold ``README.md``.
 * Only documents in state ``indexed`` are returned by ``vector_search`` / ``keyword_corpus``.
 * Methods raise ``StoreUnavailable`` when the database cannot be reached.
 """
@@ -122,7 +123,9 @@ class Store(Protocol):
         source_id: int | None = None,
     ) -> None: ...
 
-    async def delete_documents(self, index: str, uris: Sequence[str]) -> int: ...
+    async def delete_documents(
+        self, index: str, uris: Sequence[str], source_id: int | None = None
+    ) -> int: ...
 
     async def list_documents(
         self, index: str, *, state: DocumentState | None = None, limit: int = 100, offset: int = 0

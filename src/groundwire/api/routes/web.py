@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def ask_page() -> HTMLResponse:
     page = (resources.files("groundwire.web") / "static" / "index.html").read_text()
     return HTMLResponse(page)

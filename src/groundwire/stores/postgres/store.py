@@ -137,8 +137,8 @@ class PostgresStore:
         async with self._connection() as conn:
             cur = await conn.execute(
                 "SELECT uri, id, content_hash, pipeline_fingerprint, state FROM documents"
-                " WHERE index_name = %s AND (%s::bigint IS NULL OR source_id = %s)",
-                [index, source_id, source_id],
+                " WHERE index_name = %s AND source_id IS NOT DISTINCT FROM %s",
+                [index, source_id],
             )
             rows = await cur.fetchall()
         return {
@@ -156,7 +156,8 @@ class PostgresStore:
         async with self._connection() as conn, conn.cursor() as cur:
             await cur.executemany(
                 "INSERT INTO documents (index_name, source_id, uri, state)"
-                " VALUES (%s, %s, %s, 'pending') ON CONFLICT (index_name, uri) DO NOTHING",
+                " VALUES (%s, %s, %s, 'pending')"
+                " ON CONFLICT (index_name, source_id, uri) DO NOTHING",
                 [(index, source_id, uri) for uri in uris],
             )
 
@@ -206,8 +207,7 @@ class PostgresStore:
                 pipeline_fingerprint, modified_at, size_bytes, metadata, state,
                 error_code, error_message, indexed_at, updated_at)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'indexed', NULL, NULL, now(), now())
-            ON CONFLICT (index_name, uri) DO UPDATE SET
-                source_id = COALESCE(EXCLUDED.source_id, documents.source_id),
+            ON CONFLICT (index_name, source_id, uri) DO UPDATE SET
                 title = EXCLUDED.title, media_type = EXCLUDED.media_type,
                 content_hash = EXCLUDED.content_hash,
                 pipeline_fingerprint = EXCLUDED.pipeline_fingerprint,
@@ -253,8 +253,7 @@ class PostgresStore:
                 INSERT INTO documents (index_name, source_id, uri, media_type, content_hash,
                     modified_at, state, error_code, error_message, updated_at)
                 VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s, now())
-                ON CONFLICT (index_name, uri) DO UPDATE SET
-                    source_id = COALESCE(EXCLUDED.source_id, documents.source_id),
+                ON CONFLICT (index_name, source_id, uri) DO UPDATE SET
                     media_type = EXCLUDED.media_type, content_hash = EXCLUDED.content_hash,
                     modified_at = EXCLUDED.modified_at, state = 'failed',
                     error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message,
@@ -269,13 +268,16 @@ class PostgresStore:
             if deleted.rowcount:
                 await self._bump(conn, index)
 
-    async def delete_documents(self, index: str, uris: Sequence[str]) -> int:
+    async def delete_documents(
+        self, index: str, uris: Sequence[str], source_id: int | None = None
+    ) -> int:
         if not uris:
             return 0
         async with self._connection() as conn, conn.transaction():
             cur = await conn.execute(
-                "DELETE FROM documents WHERE index_name = %s AND uri = ANY(%s)",
-                [index, list(uris)],
+                "DELETE FROM documents WHERE index_name = %s AND uri = ANY(%s)"
+                " AND source_id IS NOT DISTINCT FROM %s",
+                [index, list(uris), source_id],
             )
             count = cur.rowcount
             if count:
