@@ -145,7 +145,21 @@ class StoreContract:
         await store.commit_documents("i", [_write("a", c1, source_id=s1)], _vectors(c1), MODEL)
         await store.commit_documents("i", [_write("b", c2, source_id=s2)], _vectors(c2), MODEL)
         assert set(await store.known_documents("i", s1)) == {"a"}
-        assert set(await store.known_documents("i")) == {"a", "b"}
+        assert set(await store.known_documents("i", s2)) == {"b"}
+
+    async def test_same_uri_in_two_sources_are_two_documents(self, store: Any) -> None:
+        s1 = await store.ensure_source("i", "folder", "/one")
+        s2 = await store.ensure_source("i", "folder", "/two")
+        c1, c2 = _chunks(["from one"]), _chunks(["from two"])
+        await store.commit_documents("i", [_write("README.md", c1, source_id=s1)],
+                                     _vectors(c1), MODEL)
+        await store.commit_documents("i", [_write("README.md", c2, source_id=s2)],
+                                     _vectors(c2), MODEL)
+        _, corpus = await store.keyword_corpus("i")
+        assert sorted(c.text for c in corpus) == ["from one", "from two"]
+        assert await store.delete_documents("i", ["README.md"], s1) == 1
+        _, corpus = await store.keyword_corpus("i")
+        assert [c.text for c in corpus] == ["from two"]
 
 
 class TestPostgresStore(StoreContract):
