@@ -5,7 +5,8 @@ chunk embedded), re-ingests it (warm: nothing changed), then encodes exactly the
 with the bare model. The gap between the cold ingest and the raw encode is the pipeline's own
 cost (reading, parsing, chunking, hashing, database writes).
 
-    .venv/bin/python benchmarks/ingest_throughput.py [--dataset ../shared/data/scifact] [--docs 1000]
+    .venv/bin/python benchmarks/ingest_throughput.py \
+        [--dataset ../shared/data/scifact] [--docs 1000]
 """
 
 from __future__ import annotations

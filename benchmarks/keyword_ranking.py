@@ -88,10 +88,11 @@ def main() -> None:
 
 def _row(name, ranked, queries, qrels, index_s, query_ms):  # type: ignore[no-untyped-def]
     n = len(queries)
+    pairs = list(zip(ranked, queries, strict=True))
     return {
         "ranker": name,
-        "ndcg@10": round(sum(ndcg_at(r, qrels[q], 10) for r, (q, _) in zip(ranked, queries)) / n, 4),
-        "recall@100": round(sum(recall_at(r, qrels[q], 100) for r, (q, _) in zip(ranked, queries)) / n, 4),
+        "ndcg@10": round(sum(ndcg_at(r, qrels[q], 10) for r, (q, _) in pairs) / n, 4),
+        "recall@100": round(sum(recall_at(r, qrels[q], 100) for r, (q, _) in pairs) / n, 4),
         "index_s": round(index_s, 2),
         "ms_per_query": round(query_ms, 2),
     }

@@ -62,7 +62,7 @@ def main() -> None:
             latencies: list[float] = []
             errors = 0
 
-            def one(i: int) -> None:
+            def one(i: int, clients: int = clients, latencies: list[float] = latencies) -> None:
                 nonlocal errors
                 with httpx.Client(base_url=base, timeout=30) as client:
                     for j in range(i, args.requests, clients):

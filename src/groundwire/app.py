@@ -18,7 +18,14 @@ from types import TracebackType
 from typing import Any
 
 from groundwire.answering.service import AnswerService
-from groundwire.domain import Answer, DocumentRecord, DocumentState, Hit, IngestReport, SearchRequest
+from groundwire.domain import (
+    Answer,
+    DocumentRecord,
+    DocumentState,
+    Hit,
+    IngestReport,
+    SearchRequest,
+)
 from groundwire.domain.documents import SourceItem
 from groundwire.errors import InvalidRequest, NotFound
 from groundwire.ingest.connectors.folder import FolderConnector

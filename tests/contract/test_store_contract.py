@@ -87,7 +87,8 @@ class StoreContract:
         await store.commit_documents("i", [_write("a", chunks)], _vectors(chunks), MODEL)
         await store.mark_failed("i", "a", code="parse.pdf_invalid", message="truncated")
         docs = await store.list_documents("i", state=DocumentState.FAILED)
-        assert [(d.uri, d.error_code, d.chunk_count) for d in docs] == [("a", "parse.pdf_invalid", 0)]
+        found = [(d.uri, d.error_code, d.chunk_count) for d in docs]
+        assert found == [("a", "parse.pdf_invalid", 0)]
         _, corpus = await store.keyword_corpus("i")
         assert corpus == []
         stats = await store.stats("i")

@@ -37,7 +37,8 @@ config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is
 app.add_typer(config_app, name="config")
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML config file (default ./groundwire.toml).")
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default ./groundwire.toml)."),
 ]
 IndexOpt = Annotated[str, typer.Option("--index", "-i", help="Index name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
@@ -163,7 +164,8 @@ def search(
         return
     for n, hit in enumerate(hits, 1):
         where = " › ".join(hit.heading_path)
-        typer.echo(f"{n:>2}. {hit.score:.4f}  {hit.uri}  {hit.title}" + (f" › {where}" if where else ""))
+        suffix = f" › {where}" if where else ""
+        typer.echo(f"{n:>2}. {hit.score:.4f}  {hit.uri}  {hit.title}{suffix}")
         typer.echo(f"    {hit.text[:200]}")
 
 
@@ -258,7 +260,9 @@ def serve(
 def evaluate(
     dataset: Annotated[Path, typer.Option(help="BEIR-like dataset folder.")],
     split: Annotated[str | None, typer.Option(help="Query split (queries_<split>.jsonl).")] = None,
-    index: Annotated[str | None, typer.Option(help="Index to (re)use; default: folder name.")] = None,
+    index: Annotated[
+        str | None, typer.Option(help="Index to (re)use; default: eval-<folder name>.")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Evaluate only the first N queries.")] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,

@@ -1,9 +1,11 @@
 """The embedder port.
 
-Contract: ``encode_passages`` / ``encode_query`` / ``encode_queries`` return L2-normalised float32 vectors of
+Contract: ``encode_passages`` / ``encode_query`` / ``encode_queries`` return L2-normalised float32
+vectors of
 ``dimension`` floats, one per input, in input order; the same input gives the same vector
 (deterministic); passages use ingest-time threads, queries (short texts at request time)
-use the capped query-time threads; ``model_id`` names the weights and is stored with every vector, so changing
+use the capped query-time threads; ``model_id`` names the weights and is stored with every
+vector, so changing
 weights must change it. ``count_tokens`` counts tokens with the model's own tokenizer (used to
 fit chunks to ``max_tokens``). Failures raise ``EmbeddingError``.
 """

@@ -72,7 +72,6 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             try:
                 from sentence_transformers import SentenceTransformer
-
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()
@@ -81,9 +80,9 @@ class SentenceTransformerEmbedder:
             except Exception as exc:  # any loader failure is a configuration problem
                 raise EmbeddingError(f"cannot load embedding model from {path}: {exc}") from exc
             model.max_seq_length = min(self.max_tokens, model.max_seq_length or self.max_tokens)
-            dimension_of = getattr(model, "get_embedding_dimension", None) or getattr(
-                model, "get_sentence_embedding_dimension"
-            )
+            # sentence-transformers >= 5 renamed the method; accept both.
+            dimension_of = (getattr(model, "get_embedding_dimension", None)
+                            or model.get_sentence_embedding_dimension)
             self._dimension = int(dimension_of())
             self._model = model
             return model

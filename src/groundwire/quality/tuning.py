@@ -1,9 +1,15 @@
 """``groundwire tune``: learn the fusion method and weights of an index from labelled queries.
 
 Both retrievers' candidate lists are fetched once per query; every configuration of the grid
-is then scored offline by re-fusing them (milliseconds per configuration). The grid contains
-``dense_weight = 0`` (exactly BM25's ranking) so the chosen configuration is never below BM25
-alone on the tuning set; ties go to the simpler configuration listed first.
+is then scored offline by re-fusing them (milliseconds per configuration).
+
+Choosing (``select_configuration``): the raw arg-max over ~100 configurations chases noise —
+measured on SciFact, the train-split winner (RRF, w=0.45, k=10: 0.731 on train) scored 0.717 on
+the test split, below the untuned default (0.736). So the tuner keeps every configuration that is
+not worse than the best by more than one paired standard error (per-query nDCG differences) and
+not below BM25 alone, and among those picks the one closest to the current default. The default
+therefore changes only when the labels show a real improvement, and the result is never below
+BM25 on the tuning set (the grid contains ``dense_weight = 0``, exactly BM25's ranking).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import tomllib
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import tomli_w
 
 from groundwire.app import Groundwire
@@ -60,21 +67,25 @@ async def run_tuning(
     rows = await gw.store.chunks_by_id(list(chunk_ids))
     doc_of = {cid: doc_id_of(row.uri) for cid, row in rows.items()}
 
-    def score(config: RetrievalTuning) -> float:
-        total = 0.0
+    def per_query(config: RetrievalTuning) -> np.ndarray:
+        values = []
         for qid, kw, dn in lists:
             fused = fuse(kw, dn, method=config.fusion, dense_weight=config.dense_weight,
                          rrf_k=config.rrf_k)
             ranked = list(dict.fromkeys(doc_of[f.id] for f in fused if f.id in doc_of))
-            total += ndcg_at(ranked, dataset.qrels[qid], 10)
-        return total / max(len(lists), 1)
+            values.append(ndcg_at(ranked, dataset.qrels[qid], 10))
+        return np.array(values, dtype=np.float64)
 
-    results = [(config, score(config)) for config in grid()]
+    scored = [(config, per_query(config)) for config in grid()]
+    results = [(c, float(v.mean()) if len(v) else 0.0) for c, v in scored]
     bm25 = next(s for c, s in results if c.fusion == "convex" and c.dense_weight == 0)
     dense = next(s for c, s in results if c.fusion == "convex" and c.dense_weight == 1)
     equal_rrf = next(s for c, s in results
                      if c.fusion == "rrf" and c.dense_weight == 0.5 and c.rrf_k == 60)
-    best_config, best_score = max(results, key=lambda r: r[1])  # first max wins ties
+    default = gw.settings.retrieval.for_index(name)
+    chosen, reason = select_configuration(scored, default)
+    chosen_score = next(s for c, s in results if c == chosen)
+    oracle_config, oracle_score = max(results, key=lambda r: r[1])
     top = sorted(results, key=lambda r: -r[1])[:5]
     result: dict[str, Any] = {
         "dataset": dataset.root.name,
@@ -83,7 +94,11 @@ async def run_tuning(
         "queries": len(lists),
         "baselines": {"bm25": round(bm25, 4), "dense": round(dense, 4),
                       "rrf_equal": round(equal_rrf, 4)},
-        "best": {"ndcg@10": round(best_score, 4), "params": best_config.model_dump()},
+        "best": {"ndcg@10": round(chosen_score, 4), "params": chosen.model_dump(),
+                 "reason": reason},
+        "oracle": {"ndcg@10": round(oracle_score, 4), "params": oracle_config.model_dump()},
+        "previous": {"ndcg@10": round(_score_of(results, default), 4),
+                     "params": default.model_dump()},
         "top": [{"ndcg@10": round(s, 4), "params": c.model_dump()} for c, s in top],
         "configs_tried": len(results),
         "seconds": round(time.perf_counter() - started, 2),
@@ -93,6 +108,49 @@ async def run_tuning(
         result["configs"] = [{"ndcg@10": round(s, 4), "params": c.model_dump()}
                              for c, s in results]
     return result
+
+
+def _distance(a: RetrievalTuning, b: RetrievalTuning) -> float:
+    return (
+        (0.0 if a.fusion == b.fusion else 1.0)
+        + abs(a.dense_weight - b.dense_weight)
+        + (abs(a.rrf_k - b.rrf_k) / 100 if a.fusion == "rrf" else 0.0)
+    )
+
+
+def _score_of(results: list[tuple[RetrievalTuning, float]], config: RetrievalTuning) -> float:
+    """Mean score of ``config``, or of the nearest grid point when it is off the grid."""
+    return min(results, key=lambda r: _distance(r[0], config))[1]
+
+
+def select_configuration(
+    scored: list[tuple[RetrievalTuning, np.ndarray]], default: RetrievalTuning
+) -> tuple[RetrievalTuning, str]:
+    """Pick a configuration from per-query scores (same queries, same order, for each).
+
+    Eligible: not below BM25 alone (``convex`` with ``dense_weight`` 0) and not worse than the
+    best mean by more than one paired standard error. Chosen: the eligible one closest to
+    ``default`` (same fusion method first, then the nearest weight and RRF constant).
+    """
+    means = [(c, float(v.mean())) for c, v in scored]
+    best_index = max(range(len(scored)), key=lambda i: means[i][1])
+    best_values = scored[best_index][1]
+    bm25 = next(m for c, m in means if c.fusion == "convex" and c.dense_weight == 0)
+    eligible = []
+    for config, values in scored:
+        diff = best_values - values
+        stderr = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        if float(values.mean()) >= bm25 and float(diff.mean()) <= stderr:
+            eligible.append(config)
+    chosen = min(eligible, key=lambda c: _distance(c, default))
+    if _distance(chosen, default) < 1e-9:
+        reason = "kept the current setting: no configuration is better by more than one SE"
+    elif chosen == scored[best_index][0]:
+        reason = "best configuration on the labelled queries"
+    else:
+        reason = ("closest to the current setting among configurations within one SE of "
+                  "the best")
+    return chosen, reason
 
 
 def save_tuning(settings: Settings, index: str, params: dict[str, Any]) -> Path:

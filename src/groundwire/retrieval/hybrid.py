@@ -68,7 +68,9 @@ class HybridRetriever:
         hits, _ = await self.search_with_timings(request)
         return hits
 
-    async def search_with_timings(self, request: SearchRequest) -> tuple[list[Hit], dict[str, float]]:
+    async def search_with_timings(
+        self, request: SearchRequest
+    ) -> tuple[list[Hit], dict[str, float]]:
         started = time.perf_counter()
         tuning = self._tuning_for(request.index)
         cands = await self.candidates(request, tuning.candidates)

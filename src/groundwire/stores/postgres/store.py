@@ -349,20 +349,19 @@ class PostgresStore:
     # ----------------------------------------------------------------- retrieval
     async def keyword_corpus(self, index: str) -> tuple[int, list[StoredChunk]]:
         """Generation and every searchable chunk, read in one snapshot (REPEATABLE READ)."""
-        async with self._connection() as conn:
-            async with conn.transaction():
-                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                gen = await (
-                    await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
-                ).fetchone()
-                cur = conn.cursor(row_factory=dict_row)
-                await cur.execute(
-                    f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d"
-                    " ON d.id = c.document_id WHERE d.index_name = %s AND d.state = 'indexed'"
-                    " ORDER BY c.id",
-                    [index],
-                )
-                rows = await cur.fetchall()
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            gen = await (
+                await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
+            ).fetchone()
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d"
+                " ON d.id = c.document_id WHERE d.index_name = %s AND d.state = 'indexed'"
+                " ORDER BY c.id",
+                [index],
+            )
+            rows = await cur.fetchall()
         return (int(gen[0]) if gen else 0), [_stored_chunk(r) for r in rows]
 
     async def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
@@ -406,7 +405,9 @@ class PostgresStore:
         params.update(q=vector_literal(vector), model=model_id, index=index, k=k)
         async with self._connection() as conn, conn.transaction():
             await conn.execute(
-                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(self._ef_search, k)))
+                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(
+                    sql.Literal(max(self._ef_search, k))
+                )
             )
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             rows = await (await conn.execute(query, params)).fetchall()
