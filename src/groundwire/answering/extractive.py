@@ -26,6 +26,7 @@ ABSTAIN_MESSAGE = (
 _WORD = re.compile(r"\w\w+", re.UNICODE)
 SEMANTIC_WEIGHT = 0.6
 MIN_SENTENCE_CHARS = 20
+MIN_NEW_TERMS = 2  # a sentence must add at least this many content terms beyond the question
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +87,28 @@ class ExtractiveAnswerer:
         if not raw:
             return []
         q_terms = self._terms(question)
+        q_plain = _plain(question)
+        seen: set[str] = set()
+        unique = []
+        for i, start, sentence in raw:
+            plain = _plain(sentence)
+            # Overlapping chunks repeat sentences; a sentence quoting the question answers nothing.
+            if plain in seen or (len(q_plain) > 12 and q_plain in plain):
+                continue
+            seen.add(plain)
+            unique.append((i, start, sentence))
+        raw = unique
+        if not raw:
+            return []
         vectors = self._embedder.encode_queries([question, *(s for _, _, s in raw)])
         similarities = vectors[1:] @ vectors[0]
         scored = []
         for (i, start, sentence), sim in zip(raw, similarities, strict=True):
-            coverage = len(q_terms & self._terms(sentence)) / len(q_terms) if q_terms else 0.0
-            prior = 1.0 - 0.03 * i
+            terms = self._terms(sentence)
+            if q_terms and len(terms - q_terms) < MIN_NEW_TERMS:
+                continue  # restates the question (or a command that echoes it): no answer
+            coverage = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+            prior = (1.0 - 0.03 * i) * _prose_factor(sentence)
             support = (SEMANTIC_WEIGHT * float(np.clip(sim, 0, 1))
                        + (1 - SEMANTIC_WEIGHT) * coverage) * prior
             scored.append(_Candidate(i, start, sentence, support))
@@ -102,6 +119,24 @@ class ExtractiveAnswerer:
         return {
             self._stem(w) for w in _WORD.findall(text.lower()) if w not in self._stopwords
         }
+
+
+def _plain(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _prose_factor(sentence: str) -> float:
+    """1.0 for prose, down to 0.7 for symbol-heavy text (code, tables, paths); lead-ins that
+    end with a colon and shell/comment lines are penalised too."""
+    letters = sum(ch.isalpha() or ch.isspace() for ch in sentence)
+    share = letters / max(len(sentence), 1)
+    factor = float(np.clip(0.7 + (share - 0.6) * 1.5, 0.7, 1.0))
+    stripped = sentence.strip()
+    if stripped.endswith(":"):
+        factor *= 0.8
+    if stripped[:1] in {"#", "$", ">", "|", "`"}:
+        factor *= 0.7
+    return factor
 
 
 def _stemmer():  # type: ignore[no-untyped-def]
