@@ -236,5 +236,7 @@ async def test_identical_content_gets_own_document_and_shares_embeddings(
         assert copy.chunk_count == first.chunk_count == len(original)
         assert copy.content_hash == first.content_hash
 
+        # Identical passages collapse into one hit: the copy is not shown a second time.
         uris = await top_uris(gw, "brown rings on the lower tomato leaves")
-        assert set(uris[:2]) == {"tomatoes.md", "tomatoes-copy.md"}
+        assert uris[0] in {"tomatoes.md", "tomatoes-copy.md"}
+        assert len({"tomatoes.md", "tomatoes-copy.md"} & set(uris)) == 1

@@ -1,5 +1,8 @@
 """``HybridRetriever``: BM25 + dense candidates, fused with per-index tuned weights.
 
+Exact duplicates are handled at query time: identical passage texts collapse into the
+best-ranked hit (their embeddings are already shared by content hash at ingest).
+
 Filters are applied inside both retrievers before ranking (masked BM25 scoring; SQL ``WHERE``
 inside the pgvector index scan), never as top-k-then-filter.
 """
@@ -84,10 +87,21 @@ class HybridRetriever:
         )
         timings = dict(cands.timings_ms)
         timings["fusion"] = _ms(t_fuse)
-        # Fetch a few extra rows: chunks deleted since the keyword snapshot are dropped here.
-        wanted = fused[: request.top_k + 10]
+        # Fetch extra rows: chunks deleted since the keyword snapshot are dropped here, and
+        # identical passages (exact duplicate documents or copied sections) collapse into the
+        # best-ranked one, so a result list never shows the same text twice.
+        wanted = fused[: request.top_k * 2 + 10]
         rows = await self._store.chunks_by_id([f.id for f in wanted])
-        hits = [_hit(f, rows[f.id]) for f in wanted if f.id in rows][: request.top_k]
+        hits: list[Hit] = []
+        seen_texts: set[str] = set()
+        for f in wanted:
+            row = rows.get(f.id)
+            if row is None or row.text in seen_texts:
+                continue
+            seen_texts.add(row.text)
+            hits.append(_hit(f, row))
+            if len(hits) == request.top_k:
+                break
         timings["total"] = _ms(started)
         return hits, timings
 
