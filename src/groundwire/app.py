@@ -212,8 +212,11 @@ class Groundwire:
         return await self.store.list_documents(index, state=state, limit=limit, offset=offset)
 
     async def readiness(self) -> dict[str, Any]:
-        """What /readyz reports: store reachable; each loaded keyword index at the store's
-        generation (a lagging one is rebuilding; a missing one loads on first query)."""
+        """What /readyz reports. Ready when PostgreSQL answers and every index has a keyword
+        index loaded. A loaded index behind the store's generation (another process ingested)
+        is still served — stale keyword hits are dropped when their rows are fetched — and is
+        rebuilt in the background; it is reported as ``consistent: false``, not as unready, so
+        readiness does not flap during an ingest. An index never loaded here starts loading."""
         checks: dict[str, Any] = {}
         try:
             await self.store.ping()
@@ -226,13 +229,16 @@ class Groundwire:
         for name in await self.store.list_indexes():
             generation = await self.store.generation(name)
             have = loaded.get(name)
+            if have != generation:
+                self.keyword.schedule_refresh(name)
             indexes[name] = {
                 "store_generation": generation,
                 "keyword_generation": have,
+                "loaded": have is not None,
                 "consistent": have == generation,
             }
         checks["indexes"] = indexes
-        ready = all(v["consistent"] for v in indexes.values())
+        ready = all(v["loaded"] for v in indexes.values())
         return {"ready": ready, "checks": checks}
 
     async def warm(self, index: str = "default") -> None:

@@ -129,6 +129,11 @@ class KeywordIndexes:
             self._builds[index] = task
         return await asyncio.shield(task)
 
+    def schedule_refresh(self, index: str) -> None:
+        """Start a background rebuild unless one is already running."""
+        if index not in self._builds or self._builds[index].done():
+            self._builds[index] = asyncio.create_task(self._build(index))
+
     async def get(self, index: str) -> Bm25Index:
         current = self._indexes.get(index)
         generation = await self._store.generation(index)
@@ -136,8 +141,7 @@ class KeywordIndexes:
             return current
         if current is None:
             return await self.refresh(index)
-        if index not in self._builds or self._builds[index].done():
-            self._builds[index] = asyncio.create_task(self._build(index))
+        self.schedule_refresh(index)
         return current
 
     async def _build(self, index: str) -> Bm25Index:

@@ -58,7 +58,15 @@ class PostgresStore:
 
     # ----------------------------------------------------------------- lifecycle
     async def open(self) -> None:
+        """Connect once (failing fast with the server's own error), migrate, open the pool."""
         url = self._url if isinstance(self._url, str) else await asyncio.to_thread(self._url)
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                url, autocommit=True, connect_timeout=10
+            ) as conn:
+                await migrate(conn)
+        except (psycopg.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open PostgreSQL store: {exc}") from exc
         pool = AsyncConnectionPool(
             url,
             min_size=self._pool_min,
@@ -68,11 +76,9 @@ class PostgresStore:
         )
         try:
             await pool.open(wait=True, timeout=15)
-            async with pool.connection() as conn:
-                await migrate(conn)
         except (psycopg.Error, TimeoutError, OSError) as exc:
             await pool.close()
-            raise StoreUnavailable(f"cannot open PostgreSQL store: {exc}") from exc
+            raise StoreUnavailable(f"cannot open PostgreSQL connection pool: {exc}") from exc
         self._pool = pool
 
     async def close(self) -> None:
