@@ -32,24 +32,14 @@ def build_embedder(settings: Settings) -> Embedder:
     return embedder
 
 
-class _LazyEmbeddedStore:
-    """Starts the embedded server inside ``open()`` (never in a constructor)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-
-    def __call__(self) -> str:
-        from groundwire.stores.postgres.embedded import start_embedded
-
-        return start_embedded(self._settings.data_dir)
-
-
 def build_store(settings: Settings) -> Store:
+    """PostgreSQL at ``database_url``, else the embedded server (started in ``open()``)."""
+    from groundwire.stores.postgres.embedded import EmbeddedPostgres
     from groundwire.stores.postgres.store import PostgresStore
 
     url = settings.database_url.get_secret_value() if settings.database_url else None
     return PostgresStore(
-        url or _LazyEmbeddedStore(settings),
+        url or EmbeddedPostgres(settings.data_dir),
         pool_min=settings.database.pool_min,
         pool_max=settings.database.pool_max,
         ef_search=settings.retrieval.hnsw_ef_search,

@@ -21,13 +21,36 @@ DATABASE_NAME = "groundwire"
 log = logging.getLogger(__name__)
 
 
+class EmbeddedPostgres:
+    """The private server for one data dir, as a database provider for ``PostgresStore``.
+
+    ``url()`` starts (or joins) the server; ``release()`` gives this process's handle back and
+    stops the server when no other live process holds one. Release is explicit because the
+    wheel's own ``atexit`` hook does not run when a process ends by a signal (uvicorn re-raises
+    SIGTERM after its graceful shutdown), which used to leave the server running.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._server: Any = None
+
+    def url(self) -> str:
+        data_dir = self._data_dir.expanduser().resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = start_embedded_server(data_dir / "pgdata")
+        _ensure_database(self._server.get_uri(), DATABASE_NAME)
+        return str(self._server.get_uri(database=DATABASE_NAME))
+
+    def release(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()  # idempotent: the wheel removes this pid once
+            self._server = None
+
+
 def start_embedded(data_dir: Path) -> str:
-    """Start (or join) the embedded server; return a connection URL for its ``groundwire`` db."""
-    data_dir = data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = start_embedded_server(data_dir / "pgdata")
-    _ensure_database(server.get_uri(), DATABASE_NAME)
-    return str(server.get_uri(database=DATABASE_NAME))
+    """Start (or join) the embedded server; return a connection URL for its ``groundwire`` db.
+    The server stays up until this process exits normally (see ``EmbeddedPostgres``)."""
+    return EmbeddedPostgres(data_dir).url()
 
 
 def start_embedded_server(pgdata: Path) -> Any:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -25,6 +25,15 @@ from groundwire.domain import DocumentRecord, DocumentState
 from groundwire.errors import InvalidRequest, StoreUnavailable
 from groundwire.stores.base import DocumentWrite, IndexStats, KnownDocument, StoredChunk
 from groundwire.stores.postgres.migrations import migrate
+
+
+class DatabaseProvider(Protocol):
+    """Something that yields a connection URL on open and is released on close."""
+
+    def url(self) -> str: ...
+
+    def release(self) -> None: ...
+
 
 _CHUNK_COLUMNS = """
     c.id AS chunk_id, c.document_id, d.uri, d.title, d.media_type, c.text, c.header,
@@ -42,13 +51,14 @@ class PostgresStore:
 
     def __init__(
         self,
-        url: str | Callable[[], str],
+        url: str | DatabaseProvider,
         *,
         pool_min: int = 1,
         pool_max: int = 8,
         ef_search: int = 100,
     ) -> None:
-        """``url`` may be a callable resolved in ``open()`` (e.g. start the embedded server)."""
+        """``url`` is a connection URL, or a provider resolved in ``open()`` and released in
+        ``close()`` (the embedded server)."""
         self._url = url
         self._pool_min = pool_min
         self._pool_max = pool_max
@@ -59,7 +69,7 @@ class PostgresStore:
     # ----------------------------------------------------------------- lifecycle
     async def open(self) -> None:
         """Connect once (failing fast with the server's own error), migrate, open the pool."""
-        url = self._url if isinstance(self._url, str) else await asyncio.to_thread(self._url)
+        url = self._url if isinstance(self._url, str) else await asyncio.to_thread(self._url.url)
         try:
             async with await psycopg.AsyncConnection.connect(
                 url, autocommit=True, connect_timeout=10
@@ -85,6 +95,8 @@ class PostgresStore:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        if not isinstance(self._url, str):
+            await asyncio.to_thread(self._url.release)
 
     def _connection(self) -> Any:
         if self._pool is None:

@@ -1,0 +1,70 @@
+"""The embedded PostgreSQL is shared by processes on one data dir and stopped by the last one,
+including when ``serve`` ends by SIGTERM (where atexit hooks do not run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.integration
+GROUNDWIRE = Path(sys.executable).parent / "groundwire"
+
+
+def postgres_running(pgdata: Path) -> bool:
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if proc.info["name"] == "postgres" and str(pgdata) in " ".join(cmd):
+            return True
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
+    env["GROUNDWIRE_DATA_DIR"] = str(data)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(GROUNDWIRE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    pgdata = (data / "pgdata").resolve()
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert postgres_running(pgdata)
+        # A second process (a CLI command) joins the same server and leaves it running.
+        status = subprocess.run([str(GROUNDWIRE), "status", "--json"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["documents"]["indexed"] == 0
+        assert postgres_running(pgdata)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    for _ in range(100):
+        if not postgres_running(pgdata):
+            break
+        time.sleep(0.1)
+    assert not postgres_running(pgdata)
+    assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
