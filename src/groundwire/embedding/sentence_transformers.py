@@ -46,8 +46,10 @@ class SentenceTransformerEmbedder:
         query_threads: int = 1,
         ingest_threads: int = 0,
         max_tokens: int = 256,
+        backend: str = "torch",
     ) -> None:
         self.model_id = model_id
+        self._backend = backend
         self._path = model_path
         self._batch_size = batch_size
         self._query_threads = query_threads
@@ -76,7 +78,14 @@ class SentenceTransformerEmbedder:
 
                 hf_logging.disable_progress_bar()
                 hf_logging.set_verbosity_error()
-                model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+                model = SentenceTransformer(
+                    str(path), device="cpu", local_files_only=True, backend=self._backend
+                )
+            except ImportError as exc:
+                raise ConfigurationError(
+                    f"embedding.backend={self._backend!r} needs an extra: "
+                    f"pip install 'sentence-transformers[{self._backend}]' ({exc})"
+                ) from exc
             except Exception as exc:  # any loader failure is a configuration problem
                 raise EmbeddingError(f"cannot load embedding model from {path}: {exc}") from exc
             model.max_seq_length = min(self.max_tokens, model.max_seq_length or self.max_tokens)
