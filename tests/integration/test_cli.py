@@ -163,6 +163,15 @@ def test_search_json(cli: Cli) -> None:
     assert top["hits"][0]["uri"] == "knives.md"
 
 
+def test_search_uri_prefix_filters_before_ranking(cli: Cli) -> None:
+    data = cli.json("search", "how long does it take to caramelize onions", "--json",
+                    "--uri-prefix", "knives")
+    assert data["hits"], "a filtered search still returns the readable matches"
+    assert {h["uri"] for h in data["hits"]} == {"knives.md"}
+    none = cli.json("search", "onions", "--json", "--meta", "team=nobody")
+    assert none["hits"] == []
+
+
 def test_ask_json_cites_every_marker(cli: Cli) -> None:
     data = cli.json("ask", "How long does it take to caramelize onions?", "--json")
     assert {"answer", "abstained", "citations"} <= set(data)

@@ -42,6 +42,29 @@ ConfigOpt = Annotated[
 ]
 IndexOpt = Annotated[str, typer.Option("--index", "-i", help="Index name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+UriPrefixOpt = Annotated[
+    str | None, typer.Option("--uri-prefix", help="Only documents whose uri starts with this.")
+]
+MetaOpt = Annotated[
+    list[str] | None,
+    typer.Option("--meta", help="Only documents with this metadata KEY=VALUE (repeatable)."),
+]
+
+
+def _filters(uri_prefix: str | None, meta: list[str] | None) -> dict[str, Any]:
+    """CLI filter options -> the SearchRequest filter vocabulary (applied before ranking)."""
+    filters: dict[str, Any] = {}
+    if uri_prefix:
+        filters["uri_prefix"] = uri_prefix
+    pairs = {}
+    for item in meta or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"--meta expects KEY=VALUE, got {item!r}")
+        pairs[key] = value
+    if pairs:
+        filters["metadata"] = pairs
+    return filters
 
 EXIT_CODES: list[tuple[type[GroundwireError], int]] = [
     (InvalidRequest, 2),
@@ -149,14 +172,20 @@ def search(
     query: Annotated[str, typer.Argument(help="Search query.")],
     index: IndexOpt = "default",
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="Number of hits.")] = 10,
+    uri_prefix: UriPrefixOpt = None,
+    meta: MetaOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Hybrid (BM25 + dense) search over an index."""
     from groundwire.domain import SearchRequest
 
+    filters = _filters(uri_prefix, meta)
+
     async def work(gw: Any) -> Any:
-        return await gw.search(SearchRequest(query=query, index=index, top_k=top_k))
+        return await gw.search(
+            SearchRequest(query=query, index=index, top_k=top_k, filters=filters)
+        )
 
     hits, _ = _run(config, as_json, work)
     if as_json:
@@ -173,14 +202,18 @@ def search(
 def ask(
     question: Annotated[str, typer.Argument(help="Question in natural language.")],
     index: IndexOpt = "default",
+    uri_prefix: UriPrefixOpt = None,
+    meta: MetaOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Answer a question from the index with inline [n] citations (or abstain)."""
     from groundwire.domain import SearchRequest
 
+    filters = _filters(uri_prefix, meta)
+
     async def work(gw: Any) -> Any:
-        return await gw.ask(SearchRequest(query=question, index=index, top_k=10))
+        return await gw.ask(SearchRequest(query=question, index=index, top_k=10, filters=filters))
 
     answer = _run(config, as_json, work)
     citations = [
