@@ -8,9 +8,7 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from processes import groundwire_exe
 
 pytestmark = pytest.mark.integration
 
@@ -65,15 +64,6 @@ INDEXED = sorted(CORPUS)
 BAD_FILE = "notes.txt"
 INGEST_KEYS = {"documents", "chunks_embedded", "chunks_reused", "errors"}
 DOCUMENT_KEYS = {"indexed", "unchanged", "failed", "deleted"}
-
-
-def groundwire_exe() -> str:
-    candidate = Path(sys.executable).parent / "groundwire"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("groundwire")
-    assert found, "the groundwire console script is not installed"
-    return found
 
 
 @dataclass

@@ -4,20 +4,19 @@ including when ``serve`` ends by SIGTERM (where atexit hooks do not run)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from processes import clean_env, groundwire_exe
 
 pytestmark = pytest.mark.integration
-GROUNDWIRE = Path(sys.executable).parent / "groundwire"
+GROUNDWIRE = groundwire_exe()
 
 
 def postgres_running(pgdata: Path) -> bool:
@@ -36,8 +35,7 @@ def free_port() -> int:
 
 def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
     data = tmp_path / "d"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
-    env["GROUNDWIRE_DATA_DIR"] = str(data)
+    env = clean_env(GROUNDWIRE_DATA_DIR=str(data))
     port = free_port()
     server = subprocess.Popen(
         [str(GROUNDWIRE), "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -8,16 +8,15 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from processes import groundwire_exe
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +29,6 @@ WORD_TEXT = (
     "kiln ledger mortar nutmeg obsidian parsley quiver rampart saffron trellis umber vapour"
 )
 WORDS = WORD_TEXT.split()
-
-
-def groundwire_exe() -> str:
-    candidate = Path(sys.executable).parent / "groundwire"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("groundwire")
-    assert found, "the groundwire console script is not installed"
-    return found
 
 
 def cli_env(database_url: str) -> dict[str, str]:
