@@ -6,7 +6,7 @@ cites the gold passage). Unanswerable: the same questions asked of another datas
 (SQuAD's Wikipedia questions against SciFact's biomedical abstracts). Both indexes must exist
 (run ``groundwire eval`` on both datasets with the same data dir first).
 
-    GROUNDWIRE_DATA_DIR=/tmp/gw-bench .venv/bin/python benchmarks/abstention.py [--n 300]
+    GROUNDWIRE_DATA_DIR=.bench-data .venv/bin/python benchmarks/abstention.py [--n 300]
 """
 
 from __future__ import annotations

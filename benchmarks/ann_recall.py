@@ -5,7 +5,7 @@ for every labelled query of a dataset and compares its top 10 / top 100 chunks w
 cosine ranking computed in NumPy over the same vectors. Needs the dataset's index (run
 ``groundwire eval --dataset DIR`` first with the same data dir).
 
-    GROUNDWIRE_DATA_DIR=/tmp/gw-bench .venv/bin/python benchmarks/ann_recall.py \
+    GROUNDWIRE_DATA_DIR=.bench-data .venv/bin/python benchmarks/ann_recall.py \
         [--dataset ../shared/data/scifact]
 """
 

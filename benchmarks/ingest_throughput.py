@@ -60,7 +60,7 @@ def main() -> None:
     source = next(p for p in (args.dataset / "corpus.jsonl", args.dataset / "corpus.jsonl.gz")
                   if p.exists())
     opener = gzip.open if source.suffix == ".gz" else open
-    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gw-") as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         with opener(source, "rt") as src, corpus.open("w") as dst:
             for i, line in enumerate(src):

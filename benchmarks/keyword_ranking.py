@@ -55,7 +55,7 @@ def main() -> None:
 
     from groundwire.stores.postgres.embedded import start_embedded_server
 
-    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gw-") as tmp:
         server = start_embedded_server(Path(tmp) / "pg")
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             t0 = time.perf_counter()

@@ -4,7 +4,7 @@ Reports BM25 alone, dense alone, equal-weight RRF, the shipped default, and the 
 setting per dataset (the latter uses the labels: it is an upper bound, not a claim), plus
 ``groundwire eval`` metrics for the default configuration.
 
-    GROUNDWIRE_DATA_DIR=/tmp/gw-bench .venv/bin/python benchmarks/quality.py \
+    GROUNDWIRE_DATA_DIR=.bench-data .venv/bin/python benchmarks/quality.py \
         [--dataset ../shared/data/scifact --dataset ../shared/data/squad-v1.1-dev] [--limit N]
 """
 

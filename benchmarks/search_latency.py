@@ -4,7 +4,7 @@ Starts ``groundwire serve`` on 127.0.0.1 (a free port) over an index that alread
 dataset's corpus (run ``groundwire eval --dataset DIR`` first with the same data dir), sends a
 bounded number of queries from the dataset, and stops the server.
 
-    GROUNDWIRE_DATA_DIR=/tmp/gw-bench .venv/bin/python benchmarks/search_latency.py \
+    GROUNDWIRE_DATA_DIR=.bench-data .venv/bin/python benchmarks/search_latency.py \
         [--dataset ../shared/data/scifact] [--requests 300]
 """
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,8 +27,9 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from groundwire.stores.postgres.embedded import start_embedded_server
 
-    # A short path: Unix socket paths are limited to ~100 bytes.
-    root = Path(f"/tmp/gw-test-{os.getpid()}")
+    # A short path (the system temp dir, not pytest's deep tmp_path): Unix socket paths are
+    # limited to ~100 bytes.
+    root = Path(tempfile.gettempdir()) / f"gw-test-{os.getpid()}"
     root.mkdir(exist_ok=True)
     server = start_embedded_server(root / "pgdata")
     yield server.get_uri()
