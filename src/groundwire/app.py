@@ -241,8 +241,8 @@ class Groundwire:
         ready = all(v["loaded"] for v in indexes.values())
         return {"ready": ready, "checks": checks}
 
-    async def warm(self, index: str = "default") -> None:
-        """Load the keyword index and the embedding model before serving traffic."""
+    async def warm(self) -> None:
+        """Load every index's keyword index and the embedding model before serving traffic."""
         for name in await self.store.list_indexes():
             await self.keyword.refresh(name)
         loop = asyncio.get_running_loop()
