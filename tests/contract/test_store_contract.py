@@ -71,6 +71,12 @@ class StoreContract:
         assert await store.missing_embeddings(MODEL, [stored, "nope"]) == {"nope"}
         assert await store.missing_embeddings("other-model", [stored]) == {stored}
 
+    async def test_generation_of_unknown_index_is_not_found(self, store: Any) -> None:
+        from groundwire.errors import NotFound
+
+        with pytest.raises(NotFound):
+            await store.generation("never-created")
+
     async def test_generation_moves_on_every_searchable_change(self, store: Any) -> None:
         await store.ensure_index("i")
         g0 = await store.generation("i")

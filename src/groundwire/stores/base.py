@@ -10,6 +10,8 @@ Contract (checked by ``tests/contract/test_store_contract.py`` on every implemen
 * Every write that changes what is searchable in an index bumps that index's ``generation``;
   derived in-process indexes compare generations to know they are stale (P1).
 * A document is identified by (index, source, uri): two folders may both hold ``README.md``.
+* ``generation`` of an index that does not exist raises ``NotFound`` (every query asks for
+  the generation, so this is also how an unknown index is detected without another query).
 * Only documents in state ``indexed`` are returned by ``vector_search`` / ``keyword_corpus``.
 * Methods raise ``StoreUnavailable`` when the database cannot be reached.
 """

@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from groundwire.domain import DocumentRecord, DocumentState
-from groundwire.errors import InvalidRequest, StoreUnavailable
+from groundwire.errors import InvalidRequest, NotFound, StoreUnavailable
 from groundwire.stores.base import DocumentWrite, IndexStats, KnownDocument, StoredChunk
 from groundwire.stores.postgres.migrations import migrate
 
@@ -140,7 +140,9 @@ class PostgresStore:
             row = await (
                 await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
             ).fetchone()
-        return int(row[0]) if row else 0
+        if row is None:
+            raise NotFound(f"no index named {index!r}")
+        return int(row[0])
 
     async def _bump(self, conn: Any, index: str) -> None:
         await conn.execute(
