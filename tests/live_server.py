@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,12 +203,12 @@ def ingest(
         return client.post("/v1/ingest", json={"path": str(path), "index": index, "wait": wait})
 
 
-@pytest.fixture(scope="module")
-def live_server(
-    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_server(
+    pg_admin_url: str, workdir: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[LiveServer]:
-    """A running ``groundwire serve`` with ``CORPUS`` ingested into index ``default``."""
-    workdir = tmp_path_factory.mktemp("live")
+    """``groundwire serve`` on a fresh database with ``CORPUS`` ingested into ``default``;
+    ``extra_env`` adds settings (e.g. ``GROUNDWIRE_LLM__PROVIDERS``)."""
     corpus = write_corpus(workdir / "corpus")
     db_name, db_url = _create_database(pg_admin_url)
     port = free_port()
@@ -216,6 +217,7 @@ def live_server(
         GROUNDWIRE_DATABASE_URL=db_url,
         GROUNDWIRE_DATA_DIR=str(workdir / "data"),
         PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
     )
     log_path = workdir / "server.log"
     try:
@@ -240,3 +242,12 @@ def live_server(
             _stop(process)
     finally:
         _drop_database(pg_admin_url, db_name)
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A running ``groundwire serve`` with ``CORPUS`` ingested into index ``default``."""
+    with running_server(pg_admin_url, tmp_path_factory.mktemp("live")) as server:
+        yield server

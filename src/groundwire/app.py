@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from groundwire.answering.service import AnswerService
+from groundwire.answering.service import ANONYMOUS, AnswerEvent, AnswerService
 from groundwire.domain import (
     Answer,
     DocumentRecord,
@@ -98,6 +98,7 @@ class Groundwire:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.answers.aclose()
         await self.store.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._on_close:
@@ -180,9 +181,17 @@ class Groundwire:
         self._check_request(request)
         return await self.retriever.search_with_timings(request)
 
-    async def ask(self, request: SearchRequest) -> Answer:
+    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
+        """Answer with inline citations (see ``answering/service.py`` for the whole flow)."""
         self._check_request(request)
-        return await self.answers.ask(request)
+        return await self.answers.ask(request, principal=principal)
+
+    def ask_stream(
+        self, request: SearchRequest, *, principal: str = ANONYMOUS
+    ) -> AsyncIterator[AnswerEvent]:
+        """``ask``, streamed: AnswerDelta / AnswerRestart events, then one AnswerDone."""
+        self._check_request(request)
+        return self.answers.ask_stream(request, principal=principal)
 
     def _check_request(self, request: SearchRequest) -> None:
         check_index_name(request.index)

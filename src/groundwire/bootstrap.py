@@ -7,7 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from groundwire.answering.extractive import ExtractiveAnswerer
-from groundwire.answering.service import AnswerService
+from groundwire.answering.service import AnswerService, LLMAnswering
 from groundwire.app import Groundwire
 from groundwire.embedding.base import Embedder
 from groundwire.errors import ConfigurationError
@@ -43,6 +43,36 @@ def build_store(settings: Settings) -> Store:
         pool_min=settings.database.pool_min,
         pool_max=settings.database.pool_max,
         ef_search=settings.retrieval.hnsw_ef_search,
+    )
+
+
+def build_llm(settings: Settings, store: Store, embedder: Embedder) -> LLMAnswering | None:
+    """The LLM answer path, or None when no provider is configured (extractive answers)."""
+    from groundwire.answering.verification import CitationVerifier
+    from groundwire.llm.budgets import BudgetGuard
+    from groundwire.llm.cache import AnswerCache
+    from groundwire.llm.chain import FallbackChain
+    from groundwire.llm.prompts import get_template
+    from groundwire.llm.provider import OpenAICompatibleProvider
+
+    llm = settings.llm
+    if not llm.providers:
+        return None
+    names = [p.name for p in llm.providers]
+    if len(set(names)) != len(names):
+        raise ConfigurationError(f"llm.providers names must be unique: {names}")
+    max_bytes = int(llm.max_response_mb * 1024 * 1024)
+    providers = [OpenAICompatibleProvider(p, max_response_bytes=max_bytes) for p in llm.providers]
+    cache = settings.cache
+    return LLMAnswering(
+        chain=FallbackChain(providers, llm),
+        verifier=CitationVerifier(embedder),
+        template=get_template(llm.prompt),
+        settings=llm,
+        budgets=BudgetGuard(store, settings.budgets),
+        cache=AnswerCache(ttl_s=cache.ttl_s, max_entries=cache.max_entries)
+        if cache.enabled else None,
+        count_tokens=embedder.count_tokens,
     )
 
 
@@ -93,7 +123,7 @@ def build_app(settings: Settings, *, embedder: Embedder | None = None) -> Ground
         retriever=retriever,
         answers=AnswerService(
             retriever=retriever, answerer=answerer, passages=settings.answer.passages,
-            encode_pool=pool,
+            encode_pool=pool, store=store, llm=build_llm(settings, store, embedder),
         ),
         pipeline=pipeline,
         encode_pool=pool,

@@ -8,6 +8,11 @@ in exactly one place each (``api/errors.py``, ``cli/main.py``).
     ├── StoreUnavailable             PostgreSQL unreachable or not migrated (HTTP 503)
     ├── IndexNotReady                derived index missing / behind the store (HTTP 503)
     ├── EmbeddingError               the embedding model failed to load or encode
+    ├── ProviderError                one LLM upstream call failed ("llm.timeout", "llm.http_503",
+    │                                "llm.malformed", ...); ``retryable`` says whether the
+    │                                fallback chain may call again. Never reaches a client: the
+    │                                chain falls back, ending with the extractive answer
+    ├── BudgetExceeded               a principal's request/token/cost budget is spent (HTTP 429)
     └── DocumentError                one document failed ingestion; ``code`` is stable and is
         │                            stored on the document record (the batch goes on)
         ├── ReadError                "read.io_error", "read.too_large"
@@ -70,3 +75,31 @@ class ReadError(DocumentError):
 
 class ParseError(DocumentError):
     code = "parse.failed"
+
+
+class ProviderError(GroundwireError):
+    """One upstream LLM call failed. ``code`` says how (stable, used in metrics and answer
+    records); ``retryable`` is False for failures a repeat cannot fix (400, 401, 403);
+    ``retry_after`` is the server's Retry-After in seconds, when it sent one."""
+
+    code = "llm.failed"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, retryable: bool = True,
+        retry_after: float | None = None, status: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+
+
+class BudgetExceeded(GroundwireError):
+    """A principal's budget for the current period is spent; ``retry_after`` is the number of
+    seconds until the period resets."""
+
+    code = "budget.exceeded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

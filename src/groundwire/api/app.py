@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from groundwire import __version__
 from groundwire.api.errors import install_error_handlers
-from groundwire.api.routes import documents, health, ingest, query, web
+from groundwire.api.routes import documents, health, ingest, openai_compat, query, web
 from groundwire.embedding.base import Embedder
 from groundwire.settings import Settings
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         )
         return response
 
-    for module in (health, query, ingest, documents, web):
+    for module in (health, query, openai_compat, ingest, documents, web):
         app.include_router(module.router)
     static = resources.files("groundwire.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

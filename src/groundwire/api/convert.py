@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from groundwire.api.schemas import CitationOut, DocumentOut, HitOut
-from groundwire.domain import Citation, DocumentRecord, Hit
+from typing import Any
+
+from groundwire.api.schemas import AskResponse, CitationOut, DocumentOut, HitOut
+from groundwire.domain import Answer, Citation, DocumentRecord, Hit
 
 
 def hit_out(hit: Hit) -> HitOut:
@@ -19,7 +21,22 @@ def citation_out(c: Citation) -> CitationOut:
     return CitationOut(
         n=c.n, uri=c.hit.uri, title=c.hit.title, text=c.hit.text, quote=c.quote,
         heading_path=list(c.hit.heading_path), char_start=c.hit.char_start,
-        char_end=c.hit.char_end,
+        char_end=c.hit.char_end, support=c.support,
+    )
+
+
+def answer_out(answer: Answer) -> AskResponse:
+    usage: Any = dict(answer.usage) if answer.usage else None
+    return AskResponse(
+        answer=answer.text, abstained=answer.abstained, confidence=answer.confidence,
+        answerer=answer.answerer, citations=[citation_out(c) for c in answer.citations],
+        passages=[hit_out(h) for h in answer.hits], timings_ms=dict(answer.timings_ms),
+        degraded=answer.degraded, degraded_reason=answer.degraded_reason,
+        provider=answer.provider, model=answer.model, groundedness=answer.groundedness,
+        verification=[dict(v) for v in answer.verification],  # type: ignore[misc]
+        prompt_id=answer.prompt_id, prompt_hash=answer.prompt_hash, usage=usage,
+        cost=answer.cost, cached=answer.cached,
+        attempts=[dict(a) for a in answer.attempts],  # type: ignore[misc]
     )
 
 

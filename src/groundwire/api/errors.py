@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from groundwire.errors import (
+    BudgetExceeded,
     ConfigurationError,
     EmbeddingError,
     GroundwireError,
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: list[tuple[type[GroundwireError], int]] = [
     (IndexNotReady, 503),
     (EmbeddingError, 500),
     (ConfigurationError, 500),
+    (BudgetExceeded, 429),
 ]
 
 
@@ -53,6 +55,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _groundwire(request: Request, exc: GroundwireError) -> JSONResponse:
         status = next((s for kind, s in STATUS_BY_ERROR if isinstance(exc, kind)), 500)
         headers = {"Retry-After": "5"} if status == 503 else None
+        if isinstance(exc, BudgetExceeded):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(request, status, exc.code, exc.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)

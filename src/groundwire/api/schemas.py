@@ -29,6 +29,13 @@ class AskBody(BaseModel):
     question: str = Field(..., min_length=1, max_length=20000, description="The question.")
     index: str = Field("default", description="Index name.")
     filters: Filters = Field(default_factory=Filters)  # type: ignore[arg-type]
+    stream: bool = Field(
+        False,
+        description="Answer as Server-Sent Events: `token` ({text}) while the model writes, "
+        "`restart` ({reason, provider}) when a provider failed mid-answer (discard the text so "
+        "far), then `citations`, `verification` and `done` (the whole AskResponse; its "
+        "`answer` is the verified text, which may differ from the streamed tokens).",
+    )
 
 
 class IngestBody(BaseModel):
@@ -67,16 +74,57 @@ class CitationOut(BaseModel):
     heading_path: list[str]
     char_start: int
     char_end: int
+    support: float | None = Field(
+        None, description="LLM answers: how well this passage supports the sentences citing it."
+    )
+
+
+class SentenceCheckOut(BaseModel):
+    text: str
+    cited: list[int]
+    support: float
+    supported: bool
+    needs_citation: bool
+
+
+class AttemptOut(BaseModel):
+    provider: str
+    outcome: str = Field(..., description='"ok", an llm.* failure code, or skipped.breaker_open')
+    ms: float
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: bool = Field(..., description="True when the provider sent no usage.")
 
 
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
     confidence: float
-    answerer: str
+    answerer: str = Field(..., description='"llm" or "extractive".')
     citations: list[CitationOut]
     passages: list[HitOut] = Field(..., description="Every passage the answerer read.")
     timings_ms: dict[str, float]
+    degraded: bool = Field(
+        False, description="An LLM is configured but this is the extractive fallback."
+    )
+    degraded_reason: str | None = Field(
+        None, description="Why, e.g. llm.timeout, llm.http_5xx, budget.exceeded."
+    )
+    provider: str | None = Field(None, description="The provider that wrote the answer.")
+    model: str | None = None
+    groundedness: float | None = Field(
+        None, description="Share of claim sentences their citations support (LLM answers)."
+    )
+    verification: list[SentenceCheckOut] = Field(default_factory=list)
+    prompt_id: str | None = None
+    prompt_hash: str | None = None
+    usage: UsageOut | None = None
+    cost: float | None = None
+    cached: bool = False
+    attempts: list[AttemptOut] = Field(default_factory=list)
 
 
 class IngestReportOut(BaseModel):

@@ -49,6 +49,7 @@ class Citation:
     n: int
     hit: Hit
     quote: str
+    support: float | None = None  # verified support of the sentences citing it (LLM answers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,19 @@ class Answer:
     confidence: float
     answerer: str = "extractive"
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    # LLM answers (see answering/service.py); the extractive answerer leaves the defaults.
+    degraded: bool = False  # an LLM was configured but the answer is the extractive fallback
+    degraded_reason: str | None = None  # e.g. "llm.timeout", "budget.exceeded"
+    provider: str | None = None
+    model: str | None = None
+    groundedness: float | None = None  # share of answer sentences their citations support
+    prompt_id: str | None = None
+    prompt_hash: str | None = None
+    usage: Mapping[str, Any] | None = None  # prompt_tokens, completion_tokens, estimated
+    cost: float | None = None
+    cached: bool = False
+    attempts: tuple[Mapping[str, Any], ...] = ()  # upstream calls: provider, outcome, ms
+    verification: tuple[Mapping[str, Any], ...] = ()  # per sentence: text, cited, support, ...
 
 
 @dataclass(slots=True)

@@ -84,6 +84,16 @@ class IndexStats:
     embedded_chunks: int
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodLimit:
+    """Limits of one budget period (``None``: unlimited)."""
+
+    period: str  # e.g. "day:2026-11-26", "month:2026-11"
+    requests: int | None = None
+    tokens: int | None = None
+    cost: float | None = None
+
+
 class Store(Protocol):
     """Persistence for indexes, documents, chunks and embeddings (see the module contract)."""
 
@@ -147,3 +157,20 @@ class Store(Protocol):
     ) -> list[tuple[int, float]]: ...
 
     async def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]: ...
+
+    async def reserve_usage(self, principal: str, limits: Sequence[PeriodLimit]) -> str | None:
+        """Atomically (across processes): when every period's counters are below its limits,
+        count one request in each and return None; otherwise change nothing and return what
+        is exhausted, e.g. ``"day:2026-11-26 tokens"``."""
+        ...
+
+    async def add_usage(
+        self, principal: str, periods: Sequence[str], *, tokens: int, cost: float
+    ) -> None:
+        """Add tokens and cost (after the upstream call) to each period's counters."""
+        ...
+
+    async def usage(self, principal: str) -> dict[str, dict[str, float]]:
+        """Counters by period for one principal: ``{period: {requests, tokens, cost}}``."""
+        ...
+

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from collections.abc import AsyncIterator
 
-from groundwire.api.convert import citation_out, hit_out
-from groundwire.api.deps import get_app
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+
+from groundwire.answering.service import AnswerDelta, AnswerDone, AnswerEvent, AnswerRestart
+from groundwire.api.convert import answer_out, hit_out
+from groundwire.api.deps import get_app, get_principal
 from groundwire.api.schemas import AskBody, AskResponse, ErrorResponse, SearchBody, SearchResponse
+from groundwire.api.sse import primed_stream, sse
 from groundwire.app import Groundwire
 from groundwire.domain import SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["query"])
 ERRORS = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
           503: {"model": ErrorResponse}}
+ASK_ERRORS = {**ERRORS, 429: {"model": ErrorResponse, "description": "Budget exhausted "
+                              "(budgets.over_budget = reject); Retry-After says when it resets."}}
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS,
@@ -26,16 +33,34 @@ async def search(body: SearchBody, gw: Groundwire = Depends(get_app)) -> SearchR
     return SearchResponse(hits=[hit_out(h) for h in hits], timings_ms=timings)
 
 
-@router.post("/ask", response_model=AskResponse, responses=ERRORS,
-             summary="Answer a question with inline [n] citations, or abstain")
-async def ask(body: AskBody, gw: Groundwire = Depends(get_app)) -> AskResponse:
+@router.post(
+    "/ask", response_model=AskResponse, responses={
+        **ASK_ERRORS, 200: {"content": {"text/event-stream": {}},
+                            "description": "AskResponse, or an SSE stream when stream=true."}},
+    summary="Answer a question with inline [n] citations, or abstain",
+)
+async def ask(
+    body: AskBody, gw: Groundwire = Depends(get_app), principal: str = Depends(get_principal),
+) -> AskResponse | StreamingResponse:
     request = SearchRequest(
         query=body.question, index=body.index, top_k=10,
         filters=body.filters.model_dump(exclude_none=True),
     )
-    answer = await gw.ask(request)
-    return AskResponse(
-        answer=answer.text, abstained=answer.abstained, confidence=answer.confidence,
-        answerer=answer.answerer, citations=[citation_out(c) for c in answer.citations],
-        passages=[hit_out(h) for h in answer.hits], timings_ms=dict(answer.timings_ms),
-    )
+    if body.stream:
+        return await primed_stream(_ask_frames(gw.ask_stream(request, principal=principal)))
+    return answer_out(await gw.ask(request, principal=principal))
+
+
+async def _ask_frames(events: AsyncIterator[AnswerEvent]) -> AsyncIterator[str]:
+    async for event in events:
+        if isinstance(event, AnswerDelta):
+            yield sse({"text": event.text}, event="token")
+        elif isinstance(event, AnswerRestart):
+            yield sse({"reason": event.reason, "provider": event.provider}, event="restart")
+        elif isinstance(event, AnswerDone):
+            out = answer_out(event.answer)
+            yield sse({"citations": [c.model_dump() for c in out.citations]}, event="citations")
+            yield sse({"groundedness": out.groundedness,
+                       "sentences": [v.model_dump() for v in out.verification]},
+                      event="verification")
+            yield sse(out.model_dump(), event="done")

@@ -1,0 +1,2 @@
+"""LLM answers: OpenAI-compatible providers, circuit breakers, the fallback chain, prompt
+templates, cost accounting, budgets and the answer cache."""
