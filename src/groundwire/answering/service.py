@@ -126,6 +126,7 @@ class AnswerService:
         hits, timings = await self._retriever.search_with_timings(search)
         top = hits[: self._passages]
         timings = dict(timings)
+        timings["retrieval"] = timings.pop("total", _ms(started))
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
         extractive = await loop.run_in_executor(

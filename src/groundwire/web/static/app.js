@@ -116,9 +116,24 @@ function renderMeta(data) {
   const total = data.timings_ms && Number(data.timings_ms.total);
   if (Number.isFinite(total)) parts.push(`${total.toFixed(1)} ms`);
   if (data.answerer) parts.push(String(data.answerer));
+  if (data.provider) parts.push(`by ${data.provider}`);
+  if (typeof data.groundedness === "number") {
+    parts.push(`Grounded ${(data.groundedness * 100).toFixed(0)}%`);
+  }
+  if (data.cached) parts.push("cached");
   if (!parts.length) return;
   metaEl.textContent = parts.join(" · ");
   metaEl.hidden = false;
+}
+
+// An LLM is configured but this answer is the extractive fallback: say so, and why.
+function renderDegraded(data) {
+  if (!data.degraded) return;
+  const why = data.degraded_reason === "budget.exceeded"
+    ? "the usage budget is spent"
+    : `the language model was unavailable (${data.degraded_reason || "unknown"})`;
+  answerEl.prepend(el("p", "degraded-note",
+    `Quoted straight from the documents because ${why}.`));
 }
 
 // Turn a failed response into "message (code)"; never shows a raw body or stack.
@@ -154,6 +169,7 @@ async function ask() {
     renderCitations(data);
     renderPassages(data);
     renderMeta(data);
+    renderDegraded(data);
     setStatus(data.abstained ? "No confident answer found." : "");
   } catch (_) {
     setStatus("Could not reach the server or read its reply.", true);
