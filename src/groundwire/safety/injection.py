@@ -123,6 +123,11 @@ _INSTRUCTION_RULES: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
                        r"|\buser'?s?\s+(?:question|query|message|input|prompt|conversation|data|"
                        r"e-?mail|password)[^.\n]{0,80}?https?://\S*[?&]", 0.8,
      ("http",)),
+    ("when_summarising", r"\bwhen\s+(?:you\s+are\s+|you're\s+)?(?:summari[sz]ing|describing|"
+                         r"reading|answering\s+questions\s+about)\s+(?:this|the)\s+(?:page|"
+                         r"document|text|article|passage|content|site|file)\b[^.\n]{0,40}?"
+                         r"\b(?:tell|inform|assure)\s+the\s+(?:reader|user)s?\b", 0.75,
+     ("when",)),
     ("address_model", rf"\b(?:attention|dear|hey|hi|hello|note\s+to|message\s+to|notice\s+to)"
                       rf"\s+(?:the\s+|any\s+|all\s+)?(?:{_TO_MODEL}|model|bot)s?\s*[:,!]", 0.75,
      _MODEL_WORDS + ("model", "bot")),
