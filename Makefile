@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/groundwire ingest docs
+	$(BIN)/groundwire ingest docs --exclude "images/**"
 	@echo "Open http://$(HOST):$(PORT)/ (API docs at http://$(HOST):$(PORT)/docs)"
 	$(BIN)/groundwire serve --host $(HOST) --port $(PORT)
 
