@@ -12,12 +12,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from groundwire.answering.service import ANONYMOUS, AnswerEvent, AnswerService
+from groundwire.answering.service import ANONYMOUS, AnswerDone, AnswerEvent, AnswerService
 from groundwire.domain import (
     Answer,
     DocumentRecord,
@@ -30,10 +30,14 @@ from groundwire.domain.documents import SourceItem
 from groundwire.errors import InvalidRequest, NotFound
 from groundwire.ingest.connectors.folder import FolderConnector
 from groundwire.ingest.pipeline import IngestPipeline, Progress
-from groundwire.retrieval.hybrid import HybridRetriever
+from groundwire.retrieval.hybrid import QUERY_VECTOR, HybridRetriever
 from groundwire.retrieval.keyword import KeywordIndexes
 from groundwire.settings import Settings
 from groundwire.stores.base import IndexStats, Store
+from groundwire.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from groundwire.monitoring.service import MonitoringService
 
 INDEX_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
@@ -63,6 +67,25 @@ class IngestJob:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
+@dataclass
+class AssessmentJob:
+    """A data-readiness assessment started through the API; polled with
+    ``GET /v1/assessments/{id}``. Finished reports are also written to
+    ``<data_dir>/assessments/<id>.json`` so they outlive the process."""
+
+    id: str
+    target: dict[str, str | None]
+    state: str = "running"  # running | succeeded | failed
+    stage: str = "queued"  # queued | read | analyse | done
+    done: int = 0
+    total: int | None = None
+    report: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+    started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
 class Groundwire:
     def __init__(
         self,
@@ -75,6 +98,8 @@ class Groundwire:
         pipeline: IngestPipeline,
         encode_pool: ThreadPoolExecutor,
         on_close: Callable[[], None] | None = None,
+        telemetry: Telemetry | None = None,
+        monitoring: MonitoringService | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -84,12 +109,17 @@ class Groundwire:
         self.pipeline = pipeline
         self._pool = encode_pool
         self._on_close = on_close
+        self.telemetry = telemetry or Telemetry.disabled()
+        self.monitoring = monitoring
         self._ingest_locks: dict[str, asyncio.Lock] = {}
         self.jobs: dict[str, IngestJob] = {}
+        self.assessments: dict[str, AssessmentJob] = {}
 
     async def __aenter__(self) -> Groundwire:
         await self.store.open()
         await self.store.ensure_index("default")
+        if self.monitoring is not None:
+            self.monitoring.start()
         return self
 
     async def __aexit__(
@@ -99,6 +129,8 @@ class Groundwire:
         tb: TracebackType | None,
     ) -> None:
         await self.answers.aclose()
+        if self.monitoring is not None:
+            await self.monitoring.stop()  # drains queued answer records first
         await self.store.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._on_close:
@@ -176,22 +208,189 @@ class Groundwire:
         job.task = asyncio.get_running_loop().create_task(run())
         return job
 
+    # ------------------------------------------------------------------ assessments
+    def start_assessment(
+        self, *, path: str | None = None, index: str | None = None,
+        questions: list[str] | None = None,
+    ) -> AssessmentJob:
+        """Assess a server-side path (before ingestion) or an indexed index in the background
+        of this process (see ``assess/runner.py``); poll ``assessments[id]``."""
+        from groundwire.assess.runner import run_assessment
+        from groundwire.assess.source import AssessmentSource
+
+        if (path is None) == (index is None):
+            raise InvalidRequest("give exactly one of path and index")
+        if path is not None and not Path(path).exists():
+            raise InvalidRequest(f"path not found on the server: {path}")
+        if index is not None:
+            check_index_name(index)
+        source = (AssessmentSource.of_path(path) if path is not None
+                  else AssessmentSource.of_index(index or "default"))
+        job = AssessmentJob(id=uuid.uuid4().hex, target={"path": path, "index": index})
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            job.stage, job.done, job.total = stage, done, total
+
+        async def run() -> None:
+            try:
+                job.report = await run_assessment(
+                    source, self.settings, embedder=self.retriever.embedder, store=self.store,
+                    questions=questions, progress=progress,
+                )
+                job.state, job.stage = "succeeded", "done"
+                await asyncio.to_thread(self._save_assessment, job)
+            except Exception as exc:  # the job records any failure; the server keeps running
+                code = getattr(exc, "code", "internal")
+                job.state, job.error = "failed", {"code": code, "message": str(exc)}
+            finally:
+                job.finished_at = time.time()
+
+        self.assessments[job.id] = job
+        job.task = asyncio.get_running_loop().create_task(run())
+        return job
+
+    def assessment(self, job_id: str) -> AssessmentJob:
+        """A running or finished assessment of this process, else a saved report."""
+        job = self.assessments.get(job_id)
+        if job is not None:
+            return job
+        if not job_id.isalnum():
+            raise NotFound(f"no assessment {job_id!r}")
+        saved = self._assessment_dir() / f"{job_id}.json"
+        if not saved.exists():
+            raise NotFound(f"no assessment {job_id!r}")
+        import json
+
+        report = json.loads(saved.read_text(encoding="utf-8"))
+        target = report.get("target", {})
+        return AssessmentJob(id=job_id, target={"path": target.get("path"),
+                                                "index": target.get("index")},
+                             state="succeeded", stage="done", report=report)
+
+    def _assessment_dir(self) -> Path:
+        return Path(self.settings.data_dir) / "assessments"
+
+    def _save_assessment(self, job: AssessmentJob) -> None:
+        import json
+
+        folder = self._assessment_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{job.id}.json.tmp"
+        tmp.write_text(json.dumps(job.report), encoding="utf-8")
+        tmp.replace(folder / f"{job.id}.json")
+
     # ------------------------------------------------------------------ query
-    async def search(self, request: SearchRequest) -> tuple[list[Hit], dict[str, float]]:
+    async def search(
+        self, request: SearchRequest, *, principal: str = ANONYMOUS
+    ) -> tuple[list[Hit], dict[str, float]]:
+        hits, timings, _ = await self.search_recorded(request, principal=principal)
+        return hits, timings
+
+    async def search_recorded(
+        self, request: SearchRequest, *, principal: str = ANONYMOUS
+    ) -> tuple[list[Hit], dict[str, float], str | None]:
+        """``search`` plus the id of its answer record (None: records off or queue full)."""
         self._check_request(request)
-        return await self.retriever.search_with_timings(request)
+        QUERY_VECTOR.set(None)
+        hits, timings = await self.retriever.search_with_timings(request)
+        self.telemetry.searched(timings)
+        record_id = None
+        if self.monitoring is not None:
+            record_id = self.monitoring.record_search(
+                index=request.index, principal=principal, question=request.query, hits=hits,
+                timings=timings, generation=self.keyword.loaded().get(request.index),
+                embedding=self._query_vector(request.query))
+        return hits, timings, record_id
 
     async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
         """Answer with inline citations (see ``answering/service.py`` for the whole flow)."""
         self._check_request(request)
-        return await self.answers.ask(request, principal=principal)
+        QUERY_VECTOR.set(None)
+        answer = await self.answers.ask(request, principal=principal)
+        answer = self._recorded_answer(request, principal, answer)
+        self.telemetry.answered(answer, cache_enabled=self._llm_cache_enabled())
+        return answer
 
     def ask_stream(
         self, request: SearchRequest, *, principal: str = ANONYMOUS
     ) -> AsyncIterator[AnswerEvent]:
         """``ask``, streamed: AnswerDelta / AnswerRestart events, then one AnswerDone."""
         self._check_request(request)
-        return self.answers.ask_stream(request, principal=principal)
+        return self._observed(
+            self._recorded(self.answers.ask_stream(request, principal=principal), request,
+                           principal))
+
+    async def _recorded(
+        self, events: AsyncIterator[AnswerEvent], request: SearchRequest, principal: str
+    ) -> AsyncIterator[AnswerEvent]:
+        """Pass events through; record the final answer and put its record id on it."""
+        from contextlib import aclosing
+
+        QUERY_VECTOR.set(None)
+        async with aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                if isinstance(event, AnswerDone):
+                    event = AnswerDone(self._recorded_answer(request, principal, event.answer))
+                yield event
+
+    def _recorded_answer(self, request: SearchRequest, principal: str, answer: Answer) -> Answer:
+        if self.monitoring is None:
+            return answer
+        record_id = self.monitoring.record_ask(
+            index=request.index, principal=principal, answer=answer,
+            generation=self.keyword.loaded().get(request.index),
+            embedding=self._query_vector(request.query))
+        return replace(answer, record_id=record_id)
+
+    @staticmethod
+    def _query_vector(query: str) -> Any | None:
+        """The vector retrieval computed for ``query`` in this context, if it did."""
+        seen = QUERY_VECTOR.get()
+        return seen[1] if seen is not None and seen[0] == query else None
+
+    async def _observed(self, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+        """Pass events through; count the final answer in the metrics."""
+        from contextlib import aclosing
+
+        async with aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                if isinstance(event, AnswerDone):
+                    self.telemetry.answered(event.answer,
+                                            cache_enabled=self._llm_cache_enabled())
+                yield event
+
+    def _llm_cache_enabled(self) -> bool:
+        llm = self.answers.llm
+        return llm is not None and llm.cache is not None
+
+    # ------------------------------------------------------------------ monitoring
+    def monitor(self) -> MonitoringService:
+        """The monitoring service (records, feedback, monitors, gaps, alerts)."""
+        if self.monitoring is None:
+            raise NotFound("monitoring is not configured in this process")
+        return self.monitoring
+
+    async def content_gaps(
+        self, *, index: str | None = None, days: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Content-gap clusters with the documents nearest each cluster's centroid."""
+        embedder = self.retriever.embedder
+
+        async def closest(name: str, centroid: list[float]) -> list[dict[str, Any]]:
+            try:
+                ranked = await self.store.vector_search(name, embedder.model_id, centroid, 10)
+            except NotFound:
+                return []
+            rows = await self.store.chunks_by_id([cid for cid, _ in ranked])
+            docs: dict[str, dict[str, Any]] = {}
+            for cid, score in ranked:
+                row = rows.get(cid)
+                if row is not None and row.uri not in docs:
+                    docs[row.uri] = {"uri": row.uri, "title": row.title,
+                                     "score": round(float(score), 4)}
+            return list(docs.values())[:3]
+
+        return await self.monitor().gaps(index=index, days=days, closest=closest)
 
     def _check_request(self, request: SearchRequest) -> None:
         check_index_name(request.index)

@@ -10,14 +10,17 @@ from groundwire.answering.extractive import ExtractiveAnswerer
 from groundwire.answering.service import AnswerService, LLMAnswering
 from groundwire.app import Groundwire
 from groundwire.embedding.base import Embedder
+from groundwire.embedding.memo import MemoEmbedder
 from groundwire.errors import ConfigurationError
 from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.pipeline import IngestPipeline, RecordFields
+from groundwire.monitoring.service import MonitoringService
 from groundwire.registry import embedders, parsers
 from groundwire.retrieval.hybrid import HybridRetriever
 from groundwire.retrieval.keyword import KeywordIndexes
 from groundwire.settings import Settings
 from groundwire.stores.base import Store
+from groundwire.telemetry import Telemetry
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -46,7 +49,9 @@ def build_store(settings: Settings) -> Store:
     )
 
 
-def build_llm(settings: Settings, store: Store, embedder: Embedder) -> LLMAnswering | None:
+def build_llm(
+    settings: Settings, store: Store, embedder: Embedder, telemetry: Telemetry | None = None
+) -> LLMAnswering | None:
     """The LLM answer path, or None when no provider is configured (extractive answers)."""
     from groundwire.answering.verification import CitationVerifier
     from groundwire.llm.budgets import BudgetGuard
@@ -65,7 +70,7 @@ def build_llm(settings: Settings, store: Store, embedder: Embedder) -> LLMAnswer
     providers = [OpenAICompatibleProvider(p, max_response_bytes=max_bytes) for p in llm.providers]
     cache = settings.cache
     return LLMAnswering(
-        chain=FallbackChain(providers, llm),
+        chain=FallbackChain(providers, llm, tracer=telemetry.tracer if telemetry else None),
         verifier=CitationVerifier(embedder),
         template=get_template(llm.prompt),
         settings=llm,
@@ -76,7 +81,12 @@ def build_llm(settings: Settings, store: Store, embedder: Embedder) -> LLMAnswer
     )
 
 
-def build_app(settings: Settings, *, embedder: Embedder | None = None) -> Groundwire:
+def build_app(
+    settings: Settings, *, embedder: Embedder | None = None, telemetry: Telemetry | None = None
+) -> Groundwire:
+    """``telemetry``: metrics and tracer of a server (``create_app`` builds and owns it);
+    default ``Telemetry.disabled()`` (CLI, benchmarks, in-process use)."""
+    telemetry = telemetry or Telemetry.disabled()
     store = build_store(settings)
     embedder = embedder or build_embedder(settings)
     # One thread per core for query-time model work; each encode uses query_threads.
@@ -88,9 +98,13 @@ def build_app(settings: Settings, *, embedder: Embedder | None = None) -> Ground
         embedder=embedder,
         tuning_for=settings.retrieval.for_index,
         encode_pool=pool,
+        tracer=telemetry.tracer,
     )
+    # The evidence gate and citation verification encode the same passage sentences: share
+    # one memo (embedding/memo.py) for the answer path.
+    answer_embedder = MemoEmbedder(embedder)
     answerer = ExtractiveAnswerer(
-        embedder,
+        answer_embedder,
         max_sentences=settings.answer.max_sentences,
         min_support=settings.answer.min_support,
         passages=settings.answer.passages,
@@ -123,8 +137,18 @@ def build_app(settings: Settings, *, embedder: Embedder | None = None) -> Ground
         retriever=retriever,
         answers=AnswerService(
             retriever=retriever, answerer=answerer, passages=settings.answer.passages,
-            encode_pool=pool, store=store, llm=build_llm(settings, store, embedder),
+            encode_pool=pool, store=store,
+            llm=build_llm(settings, store, answer_embedder, telemetry),
+            tracer=telemetry.tracer,
         ),
         pipeline=pipeline,
         encode_pool=pool,
+        telemetry=telemetry,
+        monitoring=build_monitoring(settings, store, embedder),
     )
+
+
+def build_monitoring(settings: Settings, store: Store, embedder: Embedder) -> MonitoringService:
+    """Answer records, monitors and alerts (``groundwire.monitoring``); no I/O here."""
+    return MonitoringService(store, settings.monitoring, embedding_model=embedder.model_id,
+                             embed=embedder.encode_query)

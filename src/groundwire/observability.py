@@ -1,4 +1,7 @@
-"""Structured JSON logs: one line per event, extras as fields, never document text at INFO."""
+"""Structured JSON logs: one line per event, extras as fields, never document text at INFO.
+
+Inside an OpenTelemetry span (every HTTP request) a line also has ``trace_id`` and
+``span_id``, the same trace id as the ``X-Trace-Id`` response header."""
 
 from __future__ import annotations
 
@@ -20,9 +23,22 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         data.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        ids = _trace_ids()
+        if ids is not None:  # inside an OpenTelemetry span (e.g. an HTTP request)
+            data["trace_id"], data["span_id"] = ids
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return json.dumps(data, default=str)
+
+
+def _trace_ids() -> tuple[str, str] | None:
+    """``(trace_id, span_id)`` hex of the current OpenTelemetry span, None outside one."""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:

@@ -281,13 +281,130 @@ class AssessSettings(_Section):
         "3-shingles) at or above which two documents are near-duplicates."
     )
     max_questions: int = Field(
-        200, ge=1, le=10000, description="Question coverage: most questions scored per run."
+        100, ge=1, le=10000, description="Question coverage: most questions scored per run "
+        "(with the model, support costs ~0.2 s per question on 2 cores)."
     )
     min_chars: int = Field(
         40, ge=1, description="Documents with fewer characters of text count as near-empty."
     )
     max_findings: int = Field(
         50, ge=1, le=1000, description="Findings kept per dimension in a report (worst first)."
+    )
+
+
+class MonitoringSettings(_Section):
+    """Answer records, quality monitors, drift, content gaps and alerts (issue 6)."""
+
+    records: bool = Field(
+        True, description="Store a PII-redacted answer record of every search and ask."
+    )
+    queue_size: int = Field(
+        1000, ge=1, le=1_000_000,
+        description="Records waiting for the background writer; when full, new records are "
+        "dropped and counted (a request never waits for the database).",
+    )
+    retention_days: int = Field(
+        30, ge=1, le=3650, description="Records (and their feedback) older than this are purged."
+    )
+    purge_interval_s: float = Field(
+        3600.0, gt=0, description="Seconds between retention purges in `groundwire serve`."
+    )
+    evaluate_interval_s: float = Field(
+        60.0, gt=0, description="Seconds between monitor evaluations in `groundwire serve`."
+    )
+    window_minutes: float = Field(
+        60.0, gt=0, description="Sliding window of the rate, groundedness, latency and cost "
+        "monitors."
+    )
+    min_samples: int = Field(
+        20, ge=1, description="Records a window needs before a monitor can fire."
+    )
+    max_no_answer_rate: float = Field(
+        0.3, ge=0, le=1, description="Fire when this share of answers abstained."
+    )
+    low_score: float = Field(
+        0.35, ge=-1, le=1, description="A top retrieval score (best dense cosine similarity) "
+        "below this counts as low (low-score monitor and content gaps)."
+    )
+    max_low_score_rate: float = Field(
+        0.3, ge=0, le=1, description="Fire when this share of queries had a low top score."
+    )
+    min_groundedness: float = Field(
+        0.8, ge=0, le=1, description="Fire when mean groundedness of LLM answers is below."
+    )
+    max_negative_feedback_rate: float = Field(
+        0.3, ge=0, le=1, description="Fire when this share of feedback is 'not helpful'."
+    )
+    min_feedback: int = Field(5, ge=1, description="Feedback a window needs before it counts.")
+    search_p95_ms: float = Field(1000.0, gt=0, description="Latency SLO: p95 of searches.")
+    ask_p95_ms: float = Field(10000.0, gt=0, description="Latency SLO: p95 of answers.")
+    max_cost_per_answer: float | None = Field(
+        None, ge=0, description="Fire when the mean LLM cost per answer exceeds this."
+    )
+    drift_window: int = Field(
+        200, ge=20, le=5000,
+        description="Drift: the latest N queries of an index are compared with the N before.",
+    )
+    drift_permutations: int = Field(
+        200, ge=50, le=5000, description="Permutations of the embedding (MMD) drift test."
+    )
+    drift_min_z: float = Field(
+        8.0, gt=0, description="Embedding drift fires when MMD² is this many permutation "
+        "standard deviations above the permutation mean (and above drift_min_mmd)."
+    )
+    drift_min_mmd: float = Field(
+        0.02, ge=0, description="Smallest MMD² (RBF kernel, median bandwidth) that counts."
+    )
+    drift_min_psi: float = Field(
+        0.25, ge=0, description="Top-score drift fires at this population stability index..."
+    )
+    drift_max_ks_p: float = Field(
+        0.001, gt=0, le=1, description="...when the two-sample KS p-value is also below this."
+    )
+    gap_days: float = Field(
+        7.0, gt=0, description="Content gaps: look back this many days of records."
+    )
+    gap_distance: float = Field(
+        0.75, gt=0, le=2, description="Content gaps: cosine distance (average linkage) "
+        "below which questions join one cluster."
+    )
+    gap_min_size: int = Field(2, ge=1, description="Smallest content-gap cluster listed.")
+    webhook_url: str | None = Field(
+        None, description="POST every new and resolved alert here as JSON (e.g. a Slack or "
+        "Alertmanager bridge)."
+    )
+    webhook_timeout_s: float = Field(5.0, gt=0, le=120, description="Webhook request timeout.")
+
+
+class TelemetrySettings(_Section):
+    """Prometheus metrics on /metrics and OpenTelemetry tracing (issue 6)."""
+
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics on GET /metrics (per process: scrape "
+        "every replica)."
+    )
+    tracing_enabled: bool = Field(
+        True, description="OpenTelemetry tracing: a span per request (its trace id goes into "
+        "the JSON logs and the X-Trace-Id / traceparent response headers) and, when spans are "
+        "exported (otlp_endpoint), a span per stage."
+    )
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. "
+        "Empty: spans are not exported. Needs `pip install groundwire[otlp]`."
+    )
+    otlp_headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra headers sent to the OTLP endpoint."
+    )
+    service_name: str = Field(
+        "groundwire", min_length=1, description="service.name resource attribute of spans."
+    )
+    sample_ratio: float = Field(
+        1.0, ge=0.0, le=1.0, description="Share of new traces exported when otlp_endpoint "
+        "is set (an incoming traceparent's sampled flag is followed)."
+    )
+    stats_cache_s: float = Field(
+        5.0, ge=0.0, le=3600, description="Seconds the index-size and document-state gauges "
+        "of /metrics are cached between scrapes."
     )
 
 
@@ -324,6 +441,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     budgets: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
     cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)  # type: ignore[arg-type]
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)  # type: ignore[arg-type]
     config_file: Path | None = Field(
         None, description="The TOML file these settings were read from (set automatically)."
     )

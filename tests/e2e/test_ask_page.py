@@ -78,6 +78,14 @@ def test_ask_page_answers_with_citations_and_abstains(
         expect(page.locator("#passages summary")).to_contain_text("All passages read")
         page.screenshot(path=str(tmp_path / "ask-answered.png"), full_page=True)
 
+        # thumbs up: POST /v1/feedback with the answer's record id
+        with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as feedback_info:
+            page.click("#answer button.feedback-up")
+        assert feedback_info.value.status == 201
+        assert feedback_info.value.json()["record_id"] == data["record_id"]
+        expect(page.locator("#answer .feedback-status")).to_have_text("Thanks for the feedback.")
+        expect(page.locator("#answer button.feedback-down")).to_be_disabled()
+
         # ------------------------------------------------------------------ abstained
         page.fill("#question", OFF_TOPIC)
         page.click("#ask-button")

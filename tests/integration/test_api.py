@@ -23,7 +23,8 @@ HIT_FIELDS = {
     "uri", "title", "text", "score", "heading_path", "char_start", "char_end", "document_id",
     "chunk_id", "keyword_rank", "vector_rank",
 }
-CITATION_FIELDS = {"n", "uri", "title", "text", "quote", "heading_path", "char_start", "char_end"}
+CITATION_FIELDS = {"n", "uri", "title", "text", "quote", "heading_path", "char_start", "char_end",
+                   "support"}
 ERROR_FIELDS = {"code", "message", "request_id", "details"}
 MARKER = re.compile(r"\[(\d+)\]")
 POLL_TIMEOUT_S = 300.0
@@ -104,7 +105,7 @@ def test_request_id_is_echoed_on_success_and_error(client: httpx.Client) -> None
 )
 def test_search_finds_the_topical_document(client: httpx.Client, query: str, uri: str) -> None:
     body = checked(client.post("/v1/search", json={"query": query, "top_k": 5}), 200)
-    assert set(body) == {"hits", "timings_ms"}
+    assert set(body) == {"hits", "timings_ms", "record_id"}
     hits = body["hits"]
     assert 1 <= len(hits) <= 5
     assert hits[0]["uri"] == uri, [h["uri"] for h in hits]

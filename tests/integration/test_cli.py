@@ -182,6 +182,30 @@ def test_ask_json_cites_every_marker(cli: Cli) -> None:
     assert "forty-five minutes" in data["answer"]
 
 
+def test_ask_json_reports_provider_groundedness_and_degradation(cli: Cli) -> None:
+    from support.fault_llm import FaultLLMServer
+    from support.llm import grounded_reply, provider
+
+    question = "How long does it take to caramelize onions?"
+    with FaultLLMServer(mode="ok") as upstream:
+        upstream.reply = grounded_reply
+        env = {"GROUNDWIRE_LLM__PROVIDERS": json.dumps([provider("local", upstream)])}
+        result = cli.run("ask", question, "--json", env=env)
+        assert result.returncode == 0, result.stderr[-4000:]
+        data = json.loads(result.stdout)
+        assert data["provider"] == "local" and data["degraded"] is False
+        assert data["groundedness"] == 1.0 and data["citations"][0]["uri"] == "onions.md"
+
+        upstream.mode = "503"
+        result = cli.run("ask", question, "--json", env=env)
+        degraded = json.loads(result.stdout)
+        assert degraded["degraded"] is True and degraded["provider"] is None
+        assert degraded["degraded_reason"] == "llm.http_5xx"
+        assert degraded["groundedness"] is None and degraded["citations"]
+    plain = cli.json("ask", question, "--json")  # no providers: extractive, not degraded
+    assert plain["degraded"] is False and plain["provider"] is None
+
+
 def test_ask_json_abstains_off_topic(cli: Cli) -> None:
     data = cli.json("ask", "What is the boiling point of liquid nitrogen in Kelvin?", "--json")
     assert data["abstained"] is True

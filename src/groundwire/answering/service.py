@@ -34,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from opentelemetry import trace
+
 from groundwire.answering.base import Answerer
 from groundwire.domain import Answer, Citation, Hit, SearchRequest
 from groundwire.errors import BudgetExceeded
@@ -93,6 +95,7 @@ class AnswerService:
         encode_pool: ThreadPoolExecutor,
         store: Store | None = None,
         llm: LLMAnswering | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._retriever = retriever
         self.answerer = answerer
@@ -100,6 +103,10 @@ class AnswerService:
         self._pool = encode_pool
         self._store = store
         self.llm = llm
+        # Spans: retrieval (in the retriever), answer, llm (one llm.call child per attempt),
+        # verify. This is an async generator, so spans that cover a ``yield`` (llm) are never
+        # made current; their children get the parent context explicitly.
+        self._tracer = tracer or trace.NoOpTracer()
 
     async def aclose(self) -> None:
         if self.llm is not None:
@@ -129,9 +136,11 @@ class AnswerService:
         timings["retrieval"] = timings.pop("total", _ms(started))
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
-        extractive = await loop.run_in_executor(
-            self._pool, self.answerer.answer, request.query, top
-        )
+        with self._tracer.start_as_current_span("answer") as span:
+            extractive = await loop.run_in_executor(
+                self._pool, self.answerer.answer, request.query, top
+            )
+            span.set_attribute("answer.abstained", extractive.abstained)
         timings["answer"] = _ms(t0)
 
         def done(answer: Answer, **changes: Any) -> AnswerDone:
@@ -174,16 +183,23 @@ class AnswerService:
         t0 = time.perf_counter()
         outcome = ChainOutcome(None, None)
         first_token_ms: float | None = None
-        async for item in llm.chain.run(packed.messages, stream=stream):
-            if isinstance(item, ChainOutcome):
-                outcome = item
-            elif isinstance(item, Restart):
-                first_token_ms = None
-                yield AnswerRestart(item.reason, item.provider)
-            else:
-                if first_token_ms is None:
-                    first_token_ms = _ms(t0)
-                yield AnswerDelta(item)
+        llm_span = self._tracer.start_span("llm", attributes={"llm.stream": stream})
+        try:
+            async for item in llm.chain.run(packed.messages, stream=stream,
+                                            parent=trace.set_span_in_context(llm_span)):
+                if isinstance(item, ChainOutcome):
+                    outcome = item
+                elif isinstance(item, Restart):
+                    first_token_ms = None
+                    yield AnswerRestart(item.reason, item.provider)
+                else:
+                    if first_token_ms is None:
+                        first_token_ms = _ms(t0)
+                    yield AnswerDelta(item)
+        finally:
+            llm_span.set_attribute("llm.provider", outcome.provider or "")
+            llm_span.set_attribute("llm.attempts", len(outcome.attempts))
+            llm_span.end()
         timings["llm"] = _ms(t0)
         if first_token_ms is not None:
             timings["llm_first_token"] = first_token_ms
@@ -216,9 +232,10 @@ class AnswerService:
         )
 
         t0 = time.perf_counter()
-        answer = await loop.run_in_executor(
-            self._pool, self._verified_answer, request.query, completion.text, packed, llm,
-        )
+        with self._tracer.start_as_current_span("verify"):
+            answer = await loop.run_in_executor(
+                self._pool, self._verified_answer, request.query, completion.text, packed, llm,
+            )
         timings["verify"] = _ms(t0)
         if answer is None:  # nothing the passages support survived verification
             if stream:

@@ -16,7 +16,16 @@ from fastapi.staticfiles import StaticFiles
 
 from groundwire import __version__
 from groundwire.api.errors import install_error_handlers
-from groundwire.api.routes import documents, health, ingest, openai_compat, query, web
+from groundwire.api.routes import (
+    assessments,
+    documents,
+    health,
+    ingest,
+    monitoring,
+    openai_compat,
+    query,
+    web,
+)
 from groundwire.embedding.base import Embedder
 from groundwire.settings import Settings
 
@@ -24,14 +33,25 @@ log = logging.getLogger("groundwire.api")
 
 
 def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
+    from groundwire.api.routes import metrics
+    from groundwire.telemetry import Telemetry
+    from groundwire.telemetry.middleware import TelemetryMiddleware
+
+    telemetry = Telemetry.from_settings(settings.telemetry)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from groundwire.bootstrap import build_app
 
-        async with build_app(settings, embedder=embedder) as gw:
-            await gw.warm()
-            app.state.groundwire = gw
-            yield
+        try:
+            async with build_app(settings, embedder=embedder, telemetry=telemetry) as gw:
+                await gw.warm()
+                if gw.monitoring is not None:
+                    gw.monitoring.start_background()  # periodic monitors, retention purge
+                app.state.groundwire = gw
+                yield
+        finally:
+            telemetry.shutdown()
 
     app = FastAPI(
         title="Groundwire API",
@@ -40,6 +60,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         '`{"error": {"code", "message", "request_id", "details"}}`.',
         lifespan=lifespan,
     )
+    app.state.telemetry = telemetry
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -59,7 +80,11 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         )
         return response
 
-    for module in (health, query, openai_compat, ingest, documents, web):
+    # Added last, so outermost: the request span is current in the middleware above.
+    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
+    app.include_router(metrics.router)
+    for module in (health, query, openai_compat, ingest, assessments, documents, monitoring,
+                   web):
         app.include_router(module.router)
     static = resources.files("groundwire.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -37,6 +37,7 @@ def answer_out(answer: Answer) -> AskResponse:
         prompt_id=answer.prompt_id, prompt_hash=answer.prompt_hash, usage=usage,
         cost=answer.cost, cached=answer.cached,
         attempts=[dict(a) for a in answer.attempts],  # type: ignore[misc]
+        record_id=answer.record_id,
     )
 
 

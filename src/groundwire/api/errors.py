@@ -39,6 +39,9 @@ def error_response(
     request: Request, status: int, code: str, message: str, details: Any = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    telemetry = getattr(request.app.state, "telemetry", None)
+    if telemetry is not None:  # every error response passes here: count it by code
+        telemetry.error(code)
     body = {
         "error": {
             "code": code,

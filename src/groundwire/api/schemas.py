@@ -46,6 +46,34 @@ class IngestBody(BaseModel):
     wait: bool = Field(False, description="Block until done and return the report.")
 
 
+class AssessmentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str | None = Field(
+        None, description="Folder, file or JSONL/JSONL.GZ records file on the server "
+        "(assessed before ingestion)."
+    )
+    index: str | None = Field(None, description="Or: an indexed index to assess.")
+    questions: list[str] | None = Field(
+        None, max_length=5000,
+        description="Questions for the coverage dimension; default: derived from headings.",
+    )
+    wait: bool = Field(False, description="Block until done and return the report.")
+
+
+class AssessmentJobOut(BaseModel):
+    id: str
+    target: dict[str, str | None]
+    state: Literal["running", "succeeded", "failed"]
+    stage: str = Field(..., description="queued, read, analyse or done.")
+    done: int = Field(..., description="Documents processed in the current stage.")
+    total: int | None = Field(None, description="Documents in the stage, when known.")
+    report: dict[str, Any] | None = Field(
+        None, description="The report (schema in docs/assessment.md) once succeeded."
+    )
+    error: dict[str, str] | None = None
+    html_url: str | None = Field(None, description="The self-contained HTML report.")
+
+
 class HitOut(BaseModel):
     uri: str
     title: str
@@ -63,6 +91,9 @@ class HitOut(BaseModel):
 class SearchResponse(BaseModel):
     hits: list[HitOut]
     timings_ms: dict[str, float]
+    record_id: str | None = Field(
+        None, description="Id of the stored answer record; send it to POST /v1/feedback."
+    )
 
 
 class CitationOut(BaseModel):
@@ -125,6 +156,9 @@ class AskResponse(BaseModel):
     cost: float | None = None
     cached: bool = False
     attempts: list[AttemptOut] = Field(default_factory=list)
+    record_id: str | None = Field(
+        None, description="Id of the stored answer record; send it to POST /v1/feedback."
+    )
 
 
 class IngestReportOut(BaseModel):

@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+records_app = typer.Typer(help="Answer records: export and purge.", no_args_is_help=True)
+app.add_typer(records_app, name="records")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -219,16 +221,27 @@ def ask(
     citations = [
         {"n": c.n, "uri": c.hit.uri, "title": c.hit.title, "text": c.hit.text, "quote": c.quote,
          "heading_path": list(c.hit.heading_path), "char_start": c.hit.char_start,
-         "char_end": c.hit.char_end}
+         "char_end": c.hit.char_end, "support": c.support}
         for c in answer.citations
     ]
     if as_json:
         _emit({"answer": answer.text, "abstained": answer.abstained,
-               "confidence": answer.confidence, "citations": citations})
+               "confidence": answer.confidence, "citations": citations,
+               "answerer": answer.answerer, "degraded": answer.degraded,
+               "degraded_reason": answer.degraded_reason, "provider": answer.provider,
+               "model": answer.model, "groundedness": answer.groundedness,
+               "usage": dict(answer.usage) if answer.usage else None, "cost": answer.cost,
+               "prompt_id": answer.prompt_id,
+               "attempts": [dict(a) for a in answer.attempts]})
         return
     typer.echo(answer.text)
     for c in citations:
         typer.echo(f"  [{c['n']}] {c['uri']}  {c['title']}")
+    if answer.degraded:
+        typer.echo(f"(degraded: extractive answer, {answer.degraded_reason})", err=True)
+    elif answer.provider:
+        typer.echo(f"(answered by {answer.provider}, groundedness {answer.groundedness})",
+                   err=True)
 
 
 @app.command()
@@ -278,6 +291,7 @@ def serve(
 
     try:
         settings = _settings(config)
+        api = create_app(settings)  # e.g. telemetry.otlp_endpoint without the exporter
     except GroundwireError as exc:
         _fail(exc, False)
         return
@@ -285,8 +299,7 @@ def serve(
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     typer.echo(f"Groundwire is serving on http://{bind_host}:{bind_port}/", err=True)
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning",
-                access_log=False)
+    uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning", access_log=False)
 
 
 @app.command("eval")
@@ -337,6 +350,215 @@ def tune(
         _emit(result)
         return
     typer.echo(json.dumps(result, indent=2))
+
+
+FAIL_ON_EXIT = 5  # `assess --fail-on`: the verdict is at or below the gate
+
+
+@app.command()
+def assess(
+    path: Annotated[
+        str | None,
+        typer.Argument(help="Folder, file or JSONL/JSONL.GZ records file; with --index, the "
+                       "index NAME (default: default)."),
+    ] = None,
+    index: Annotated[
+        bool,
+        typer.Option("--index", "-i", help="Assess an ingested index: `assess --index [NAME]`."),
+    ] = False,
+    questions: Annotated[
+        Path | None,
+        typer.Option(help="Questions file: one per line, or BEIR queries.jsonl."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here ('-': stdout).")
+    ] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")
+    ] = None,
+    stale_days: Annotated[
+        int | None, typer.Option(help="Age in days after which a document is stale.")
+    ] = None,
+    model: Annotated[
+        bool, typer.Option(help="Use the embedding model for token counts and answer support.")
+    ] = True,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help="Exit 5 when the verdict is 'not_ready' (--fail-on not_ready) or not "
+                     "'ready' (--fail-on warnings). Without it the exit code is 0."),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Data-readiness assessment of PATH (before ingestion) or of an index (--index)."""
+    from rich.console import Console
+
+    from groundwire.assess import AssessmentSource, run_assessment
+    from groundwire.assess.questions import read_questions
+    from groundwire.assess.terminal import print_summary
+
+    index_name = (path or "default") if index else None
+    if index_name is None and path is None:
+        _fail(InvalidRequest("give a PATH to assess, or --index [NAME]"), False)
+    if fail_on not in (None, "not_ready", "warnings"):
+        _fail(InvalidRequest("--fail-on must be 'not_ready' or 'warnings'"), False)
+    err = Console(stderr=True)
+    status = err.status("assessing…")
+
+    def on_progress(stage: str, done: int, total: int | None) -> None:
+        of = f"/{total}" if total else ""
+        status.update(f"assessing: {stage} {done}{of}")
+
+    try:
+        settings = _settings(config)
+        if stale_days is not None:
+            settings = settings.model_copy(
+                update={"assess": settings.assess.model_copy(update={"stale_days": stale_days})}
+            )
+        asked = read_questions(questions) if questions is not None else None
+    except GroundwireError as exc:
+        _fail(exc, False)
+        return
+
+    if index_name is None:
+        from groundwire.observability import configure_logging
+
+        configure_logging("WARNING", stream=sys.stderr)
+        try:
+            embedder = None
+            if model:
+                from groundwire.bootstrap import build_embedder
+
+                embedder = build_embedder(settings)
+            with status:
+                report = asyncio.run(run_assessment(
+                    AssessmentSource.of_path(Path(path or ".")), settings, embedder=embedder,
+                    questions=asked, progress=on_progress))
+        except GroundwireError as exc:
+            _fail(exc, False)
+            return
+    else:
+        async def work(gw: Any) -> Any:
+            with status:
+                return await run_assessment(
+                    AssessmentSource.of_index(index_name or "default"), settings,
+                    embedder=gw.retriever.embedder if model else None, store=gw.store,
+                    questions=asked, progress=on_progress)
+
+        report = _run(config, False, work)
+
+    if json_out is not None:
+        text = json.dumps(report, ensure_ascii=False, indent=2)
+        if str(json_out) == "-":
+            typer.echo(text)
+        else:
+            json_out.write_text(text + "\n", encoding="utf-8")
+    if html_out is not None:
+        from groundwire.assess.html_report import render_html
+
+        html_out.write_text(render_html(report), encoding="utf-8")
+    print_summary(report, Console(stderr=str(json_out) == "-"))
+    verdict = report["verdict"]
+    if (fail_on == "not_ready" and verdict == "not_ready") or (
+        fail_on == "warnings" and verdict != "ready"
+    ):
+        raise typer.Exit(FAIL_ON_EXIT)
+
+
+@app.command()
+def monitor(
+    evaluate: Annotated[
+        bool, typer.Option(help="Also open/resolve alerts (and call the webhook), as the "
+                           "server does every monitoring.evaluate_interval_s.")
+    ] = False,
+    gaps: Annotated[bool, typer.Option(help="Include content-gap clusters.")] = True,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Monitors per index, open alerts and content gaps, from the answer records."""
+
+    async def work(gw: Any) -> Any:
+        service = gw.monitor()
+        state = await (service.evaluate() if evaluate else service.state())
+        state["gaps"] = await gw.content_gaps() if gaps else []
+        return state
+
+    state = _run(config, as_json, work)
+    if as_json:
+        _emit(state)
+        return
+    from rich.console import Console
+
+    from groundwire.monitoring.terminal import print_state
+
+    print_state(state, Console())
+
+
+@records_app.command("export")
+def records_export(
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    since: Annotated[
+        str | None, typer.Option(help="Only records at or after (ISO 8601, or e.g. 7d / 12h).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Only records before (ISO 8601).")] = None,
+    index: Annotated[str | None, typer.Option("--index", "-i", help="Only this index.")] = None,
+    kind: Annotated[str | None, typer.Option(help="search or ask.")] = None,
+    embeddings: Annotated[bool, typer.Option(help="Include the query embeddings.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export answer records (PII-redacted) as JSONL or CSV, oldest first."""
+    try:
+        since_at, until_at = _when(since), _when(until)
+    except InvalidRequest as exc:
+        _fail(exc, False)
+        return
+
+    async def work(gw: Any) -> int:
+        chunks = await gw.monitor().export(format, since=since_at, until=until_at,
+                                           index=index, kind=kind, embedding=embeddings)
+        sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        written = 0
+        try:
+            async for chunk in chunks:
+                sink.write(chunk)
+                written += chunk.count("\n")
+        finally:
+            if output:
+                sink.close()
+        return written
+
+    lines = _run(config, False, work)
+    if output:
+        typer.echo(f"wrote {lines} lines to {output}", err=True)
+
+
+@records_app.command("purge")
+def records_purge(config: ConfigOpt = None) -> None:
+    """Delete records older than monitoring.retention_days now (the server does it hourly)."""
+
+    async def work(gw: Any) -> int:
+        count: int = await gw.monitor().purge()
+        return count
+
+    typer.echo(f"purged {_run(config, False, work)} records")
+
+
+def _when(value: str | None) -> Any:
+    """ISO 8601 (naive = UTC) or a relative age like 30m, 12h, 7d -> aware datetime."""
+    from datetime import UTC, datetime, timedelta
+
+    if value is None:
+        return None
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidRequest(f"not a date/time or age (7d, 12h, 30m): {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @config_app.command("show")

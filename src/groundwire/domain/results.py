@@ -78,6 +78,7 @@ class Answer:
     cached: bool = False
     attempts: tuple[Mapping[str, Any], ...] = ()  # upstream calls: provider, outcome, ms
     verification: tuple[Mapping[str, Any], ...] = ()  # per sentence: text, cited, support, ...
+    record_id: str | None = None  # the answer record (monitoring), for feedback
 
 
 @dataclass(slots=True)

@@ -23,6 +23,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from opentelemetry import trace
+from opentelemetry.context import Context
+
 from groundwire.errors import ProviderError
 from groundwire.llm.breaker import BreakerState, CircuitBreaker
 from groundwire.llm.provider import Completion, OpenAICompatibleProvider
@@ -69,11 +72,13 @@ class ChainOutcome:
 
 class FallbackChain:
     def __init__(
-        self, providers: Sequence[OpenAICompatibleProvider], settings: LLMSettings
+        self, providers: Sequence[OpenAICompatibleProvider], settings: LLMSettings,
+        *, tracer: trace.Tracer | None = None,
     ) -> None:
         self.providers = list(providers)
         self._settings = settings
         self.breakers = {p.name: CircuitBreaker(settings.breaker) for p in self.providers}
+        self._tracer = tracer or trace.NoOpTracer()
 
     async def aclose(self) -> None:
         for provider in self.providers:
@@ -84,8 +89,10 @@ class FallbackChain:
 
     async def run(
         self, messages: Sequence[dict[str, str]], *, stream: bool,
-        max_tokens: int | None = None,
+        max_tokens: int | None = None, parent: Context | None = None,
     ) -> AsyncIterator[str | Restart | ChainOutcome]:
+        """``parent``: the trace context of the ``llm.call`` spans (one per attempt, with
+        ``llm.provider`` and ``llm.outcome``); default the current context."""
         settings = self._settings
         deadline = time.monotonic() + settings.deadline_s
         outcome = ChainOutcome(None, None)
@@ -98,9 +105,17 @@ class FallbackChain:
                     break
                 if not breaker.allow():
                     outcome.attempts.append(Attempt(provider.name, "skipped.breaker_open", 0.0))
+                    self._tracer.start_span(
+                        "llm.call", context=parent,
+                        attributes={"llm.provider": provider.name,
+                                    "llm.outcome": "skipped.breaker_open"},
+                    ).end()
                     break
                 started = time.monotonic()
                 produced = False
+                span = self._tracer.start_span(
+                    "llm.call", context=parent, attributes={"llm.provider": provider.name}
+                )
                 try:
                     completion: Completion | None = None
                     if stream:
@@ -121,6 +136,9 @@ class FallbackChain:
                 except ProviderError as exc:
                     elapsed = (time.monotonic() - started) * 1000
                     outcome.attempts.append(Attempt(provider.name, exc.code, round(elapsed, 1)))
+                    span.set_attribute("llm.outcome", exc.code)
+                    span.set_status(trace.StatusCode.ERROR, exc.code)
+                    span.end()
                     if exc.code == "llm.context_length":
                         breaker.record_success()  # the endpoint is healthy; our prompt was long
                     else:
@@ -137,8 +155,12 @@ class FallbackChain:
                     continue
                 except BaseException:
                     breaker.release_probe()
+                    span.set_attribute("llm.outcome", "cancelled")
+                    span.end()
                     raise
                 assert completion is not None
+                span.set_attribute("llm.outcome", "ok")
+                span.end()
                 breaker.record_success()
                 elapsed = (time.monotonic() - started) * 1000
                 outcome.attempts.append(Attempt(provider.name, "ok", round(elapsed, 1)))

@@ -13,7 +13,11 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
 
 from groundwire.domain import Hit, SearchRequest
 from groundwire.embedding.base import Embedder
@@ -21,6 +25,10 @@ from groundwire.retrieval.fusion import Fused, Ranked, fuse
 from groundwire.retrieval.keyword import KeywordIndexes
 from groundwire.settings import RetrievalTuning
 from groundwire.stores.base import Store, StoredChunk
+
+# (query, vector) of the last query embedded in this context: answer records read it so drift
+# monitoring never embeds a question twice (``Groundwire.search`` / ``ask``).
+QUERY_VECTOR: ContextVar[tuple[str, Any] | None] = ContextVar("query_vector", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +49,43 @@ class HybridRetriever:
         embedder: Embedder,
         tuning_for: Callable[[str], RetrievalTuning],
         encode_pool: ThreadPoolExecutor,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._store = store
         self._keyword = keyword
         self.embedder = embedder
         self._tuning_for = tuning_for
         self._pool = encode_pool
+        self._tracer = tracer or trace.NoOpTracer()
 
     async def candidates(self, request: SearchRequest, depth: int | None = None) -> Candidates:
         n = depth or self._tuning_for(request.index).candidates
         timings: dict[str, float] = {}
         loop = asyncio.get_running_loop()
 
+        tracer = self._tracer
         t0 = time.perf_counter()
-        vector_future = loop.run_in_executor(self._pool, self.embedder.encode_query, request.query)
-        bm25 = await self._keyword.get(request.index)
-        keyword_hits = bm25.search(request.query, n, request.filters)
-        timings["keyword"] = _ms(t0)
-        vector = await vector_future
+        # The query is embedded on the pool while BM25 runs here: the embed span is not made
+        # current (the worker thread creates no spans) and ends when the vector is awaited.
+        embed_span = tracer.start_span("embed")
+        try:
+            vector_future = loop.run_in_executor(
+                self._pool, self.embedder.encode_query, request.query
+            )
+            with tracer.start_as_current_span("keyword"):
+                bm25 = await self._keyword.get(request.index)
+                keyword_hits = bm25.search(request.query, n, request.filters)
+            timings["keyword"] = _ms(t0)
+            vector = await vector_future
+            QUERY_VECTOR.set((request.query, vector))
+        finally:
+            embed_span.end()
         timings["embed"] = _ms(t0)
         t1 = time.perf_counter()
-        dense_hits = await self._store.vector_search(
-            request.index, self.embedder.model_id, vector.tolist(), n, request.filters
-        )
+        with tracer.start_as_current_span("vector"):
+            dense_hits = await self._store.vector_search(
+                request.index, self.embedder.model_id, vector.tolist(), n, request.filters
+            )
         timings["vector"] = _ms(t1)
         return Candidates(keyword_hits, dense_hits, timings)
 
@@ -74,17 +96,27 @@ class HybridRetriever:
     async def search_with_timings(
         self, request: SearchRequest
     ) -> tuple[list[Hit], dict[str, float]]:
+        """Hits and stage timings (ms: embed, keyword, vector, fusion, total) in a
+        ``retrieval`` span whose children are the stage spans."""
+        with self._tracer.start_as_current_span("retrieval") as span:
+            span.set_attribute("groundwire.index", request.index)
+            return await self._search_with_timings(request)
+
+    async def _search_with_timings(
+        self, request: SearchRequest
+    ) -> tuple[list[Hit], dict[str, float]]:
         started = time.perf_counter()
         tuning = self._tuning_for(request.index)
         cands = await self.candidates(request, tuning.candidates)
         t_fuse = time.perf_counter()
-        fused = fuse(
-            cands.keyword,
-            cands.dense,
-            method=tuning.fusion,
-            dense_weight=tuning.dense_weight,
-            rrf_k=tuning.rrf_k,
-        )
+        with self._tracer.start_as_current_span("fusion"):
+            fused = fuse(
+                cands.keyword,
+                cands.dense,
+                method=tuning.fusion,
+                dense_weight=tuning.dense_weight,
+                rrf_k=tuning.rrf_k,
+            )
         timings = dict(cands.timings_ms)
         timings["fusion"] = _ms(t_fuse)
         # Fetch extra rows: chunks deleted since the keyword snapshot are dropped here, and

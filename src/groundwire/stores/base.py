@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from groundwire.domain import Chunk, DocumentRecord, DocumentState
 from groundwire.domain.documents import passage_text
+from groundwire.domain.records import Alert, AnswerRecord, FeedbackEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +175,59 @@ class Store(Protocol):
         """Counters by period for one principal: ``{period: {requests, tokens, cost}}``."""
         ...
 
+    # ------------------------------------------------------------------ monitoring
+    # Answer records, feedback and alerts (migration 0004; see groundwire/monitoring/).
+
+    async def insert_records(self, records: Sequence[AnswerRecord]) -> None:
+        """Store records (idempotent by id)."""
+        ...
+
+    async def get_record(self, record_id: str) -> AnswerRecord | None: ...
+
+    async def list_records(
+        self, *, since: datetime | None = None, until: datetime | None = None,
+        index: str | None = None, kind: str | None = None, limit: int = 1000,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[AnswerRecord]:
+        """Oldest first; page with ``after`` = the last record's ``(created_at, id)``."""
+        ...
+
+    async def purge_records(self, before: datetime) -> int:
+        """Delete older records (feedback cascades) and old resolved alerts; return count."""
+        ...
+
+    async def record_indexes(self, since: datetime) -> list[str]: ...
+
+    async def window_aggregates(
+        self, since: datetime, *, low_score: float
+    ) -> dict[str, dict[str, Any]]: ...
+
+    async def recent_queries(
+        self, index: str, model: str, n: int
+    ) -> list[tuple[float | None, list[float]]]: ...
+
+    async def gap_candidates(
+        self, since: datetime, *, low_score: float, model: str, limit: int = 5000
+    ) -> list[dict[str, Any]]: ...
+
+    async def timeseries(
+        self, metric: str, *, bucket_s: int, since: datetime, until: datetime | None = None,
+        index: str | None = None, kind: str | None = None, low_score: float = 0.0,
+    ) -> list[tuple[datetime, float | None, int]]: ...
+
+    async def add_feedback(
+        self, record_id: str, *, helpful: bool, comment: str | None,
+        expected_passage: str | None, principal: str,
+    ) -> FeedbackEntry:
+        """``NotFound`` when the record does not exist."""
+        ...
+
+    async def open_alert(self, alert: Alert) -> Alert | None:
+        """Insert unless (monitor, index) already has an open alert; the new alert or None."""
+        ...
+
+    async def resolve_alert(self, monitor: str, index: str) -> Alert | None: ...
+
+    async def list_alerts(
+        self, *, open_only: bool = False, since: datetime | None = None, limit: int = 100
+    ) -> list[Alert]: ...

@@ -9,7 +9,8 @@ Any OpenAI SDK or chat client works unchanged: point its base URL at ``http://HO
 * The answer carries inline ``[n]`` markers; the extension field ``groundwire`` (top level of the
   response, and of the last stream chunk before ``[DONE]``) holds ``citations`` (n, uri, title,
   quote, support, ...), ``abstained``, ``degraded``, ``degraded_reason``, ``provider``,
-  ``groundedness`` and ``verification``. OpenAI SDKs expose it as ``response.model_extra``.
+  ``groundedness``, ``verification`` and ``record_id`` (for ``POST /v1/feedback``). OpenAI
+  SDKs expose it as ``response.model_extra``.
 * Streaming sends the tokens as the model writes them. If a provider fails after it has sent
   text, a client cannot un-read it, so the stream continues with a visible note and the
   fallback's whole answer; the extension's ``answer`` field always holds the final verified
@@ -182,4 +183,5 @@ def _extension(answer: Answer) -> dict[str, Any]:
         "citations": [c.model_dump() for c in out.citations],
         "verification": [v.model_dump() for v in out.verification],
         "prompt_id": out.prompt_id, "cost": out.cost, "cached": out.cached,
+        "record_id": out.record_id,
     }

@@ -24,13 +24,16 @@ ASK_ERRORS = {**ERRORS, 429: {"model": ErrorResponse, "description": "Budget exh
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS,
              summary="Hybrid BM25 + dense search")
-async def search(body: SearchBody, gw: Groundwire = Depends(get_app)) -> SearchResponse:
+async def search(
+    body: SearchBody, gw: Groundwire = Depends(get_app), principal: str = Depends(get_principal),
+) -> SearchResponse:
     request = SearchRequest(
         query=body.query, index=body.index, top_k=body.top_k,
         filters=body.filters.model_dump(exclude_none=True),
     )
-    hits, timings = await gw.search(request)
-    return SearchResponse(hits=[hit_out(h) for h in hits], timings_ms=timings)
+    hits, timings, record_id = await gw.search_recorded(request, principal=principal)
+    return SearchResponse(hits=[hit_out(h) for h in hits], timings_ms=timings,
+                          record_id=record_id)
 
 
 @router.post(

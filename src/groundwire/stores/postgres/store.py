@@ -31,6 +31,7 @@ from groundwire.stores.base import (
     StoredChunk,
 )
 from groundwire.stores.postgres.migrations import migrate
+from groundwire.stores.postgres.records import PostgresRecords
 
 
 class DatabaseProvider(Protocol):
@@ -52,7 +53,7 @@ def vector_literal(values: Sequence[float]) -> str:
     return "[" + ",".join(f"{float(v):.7g}" for v in values) + "]"
 
 
-class PostgresStore:
+class PostgresStore(PostgresRecords):
     """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
 
     def __init__(

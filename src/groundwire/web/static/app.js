@@ -136,6 +136,40 @@ function renderDegraded(data) {
     `Quoted straight from the documents because ${why}.`));
 }
 
+// Thumbs up / down under the answer: POST /v1/feedback linked to the answer record.
+function renderFeedback(data) {
+  if (!data.record_id) return;
+  const box = el("div", "feedback");
+  const label = el("span", "feedback-label", "Was this helpful?");
+  const up = el("button", "feedback-up", "👍 Yes");
+  const down = el("button", "feedback-down", "👎 No");
+  const note = el("span", "feedback-status");
+  note.setAttribute("role", "status");
+  for (const [btn, helpful] of [[up, true], [down, false]]) {
+    btn.type = "button";
+    btn.setAttribute("aria-label", helpful ? "Helpful" : "Not helpful");
+    btn.addEventListener("click", async () => {
+      up.disabled = true;
+      down.disabled = true;
+      try {
+        const res = await fetch("/v1/feedback", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ record_id: data.record_id, helpful }),
+        });
+        if (!res.ok) throw new Error(await errorText(res));
+        note.textContent = "Thanks for the feedback.";
+      } catch (err) {
+        note.textContent = `Feedback not sent: ${err.message || err}`;
+        up.disabled = false;
+        down.disabled = false;
+      }
+    });
+  }
+  box.append(label, up, down, note);
+  answerEl.append(box);
+}
+
 // Turn a failed response into "message (code)"; never shows a raw body or stack.
 async function errorText(res) {
   try {
@@ -170,6 +204,7 @@ async function ask() {
     renderPassages(data);
     renderMeta(data);
     renderDegraded(data);
+    renderFeedback(data);
     setStatus(data.abstained ? "No confident answer found." : "");
   } catch (_) {
     setStatus("Could not reach the server or read its reply.", true);
