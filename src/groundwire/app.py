@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -192,20 +192,13 @@ class Groundwire:
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
-        async def run() -> None:
-            try:
-                job.report = await self.ingest_path(
-                    path, index=index, retry_failed=retry_failed, progress=progress
-                )
-                job.state = "succeeded"
-            except Exception as exc:  # the job records any failure; the server keeps running
-                code = getattr(exc, "code", "internal")
-                job.state, job.error = "failed", {"code": code, "message": str(exc)}
-            finally:
-                job.finished_at = time.time()
+        async def work() -> None:
+            job.report = await self.ingest_path(
+                path, index=index, retry_failed=retry_failed, progress=progress
+            )
 
         self.jobs[job.id] = job
-        job.task = asyncio.get_running_loop().create_task(run())
+        _launch(job, work)
         return job
 
     # ------------------------------------------------------------------ assessments
@@ -231,22 +224,16 @@ class Groundwire:
         def progress(stage: str, done: int, total: int | None) -> None:
             job.stage, job.done, job.total = stage, done, total
 
-        async def run() -> None:
-            try:
-                job.report = await run_assessment(
-                    source, self.settings, embedder=self.retriever.embedder, store=self.store,
-                    questions=questions, progress=progress,
-                )
-                job.state, job.stage = "succeeded", "done"
-                await asyncio.to_thread(self._save_assessment, job)
-            except Exception as exc:  # the job records any failure; the server keeps running
-                code = getattr(exc, "code", "internal")
-                job.state, job.error = "failed", {"code": code, "message": str(exc)}
-            finally:
-                job.finished_at = time.time()
+        async def work() -> None:
+            job.report = await run_assessment(
+                source, self.settings, embedder=self.retriever.embedder, store=self.store,
+                questions=questions, progress=progress,
+            )
+            job.stage = "done"
+            await asyncio.to_thread(self._save_assessment, job)
 
         self.assessments[job.id] = job
-        job.task = asyncio.get_running_loop().create_task(run())
+        _launch(job, work)
         return job
 
     def assessment(self, job_id: str) -> AssessmentJob:
@@ -455,3 +442,21 @@ class Groundwire:
             await self.keyword.refresh(name)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self.retriever.embedder.encode_query, "warm up")
+
+
+def _launch(job: IngestJob | AssessmentJob, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` as a background task of this process, recording its outcome on ``job``
+    (``state``, ``error``, ``finished_at``). A failure is recorded, never raised: the server
+    keeps running."""
+
+    async def run() -> None:
+        try:
+            await work()
+            job.state = "succeeded"
+        except Exception as exc:  # the job records any failure
+            code = getattr(exc, "code", "internal")
+            job.state, job.error = "failed", {"code": code, "message": str(exc)}
+        finally:
+            job.finished_at = time.time()
+
+    job.task = asyncio.get_running_loop().create_task(run())

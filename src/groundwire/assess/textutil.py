@@ -40,3 +40,13 @@ def excerpt(text: str, start: int, end: int, context: int = 60) -> str:
     lo, hi = max(0, start - context), min(len(text), end + context)
     snippet = " ".join(text[lo:hi].split())
     return ("…" if lo else "") + snippet + ("…" if hi < len(text) else "")
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")
+MONTHS: dict[str, int] = {
+    **{name: i for i, name in enumerate(_MONTH_NAMES, 1)},
+    **{name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)},
+    "sept": 9,
+}
+"""English month names and abbreviations -> month number (used to find dates in text)."""

@@ -17,39 +17,12 @@ import re
 from groundwire.assess.dimensions.base import Context
 from groundwire.assess.report import Section, finding, location, ratio_score
 from groundwire.assess.source import AssessedDocument
-from groundwire.assess.textutil import excerpt
+from groundwire.assess.textutil import MONTHS, excerpt
 
 MAX_PAIRS = 5000
 MAX_DIFFS = 10
 _TOKEN = re.compile(r"[$€£¥]?\d[\d,.:/]*\d%?|[$€£¥]?\d%?|\w+|\S")
-_MONTHS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    ]
-)
+_MONTHS = frozenset(MONTHS)
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:

@@ -18,30 +18,9 @@ from typing import Any
 from groundwire.assess.dimensions.base import Context
 from groundwire.assess.report import Section, chart, finding, location, ratio_score
 from groundwire.assess.source import DATE_FIELDS, AssessedDocument
-from groundwire.assess.textutil import excerpt
+from groundwire.assess.textutil import MONTHS, excerpt
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        1,
-    )
-}
-_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
+_MONTHS = MONTHS
 _MON = (
     r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"

@@ -8,7 +8,7 @@ dashboard time series are computed in SQL so a window of many records is one rou
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,8 +81,7 @@ def _alert(row: Mapping[str, Any]) -> Alert:
 class PostgresRecords:
     """Record/feedback/alert persistence; needs ``self._connection()`` from PostgresStore."""
 
-    def _connection(self) -> Any:  # pragma: no cover - provided by PostgresStore
-        raise NotImplementedError
+    _connection: Callable[[], Any]  # PostgresStore's pooled-connection factory
 
     # ------------------------------------------------------------------ records
     async def insert_records(self, records: Sequence[AnswerRecord]) -> None:
