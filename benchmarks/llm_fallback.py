@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import DATA, REPO, report
+from _common import DATA, REPO, free_port, report, wait_ready
 
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -40,11 +39,6 @@ from groundwire.quality.metrics import percentile  # noqa: E402
 
 WORK = REPO / ".bench-data" / "llm-fallback"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(paragraphs: int) -> list[str]:
@@ -83,14 +77,7 @@ def run_scenario(name: str, providers: list[dict[str, Any]], questions: list[str
                               env=env(extra), stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_ready(base, server)
         latencies, warm, overhead, degraded, errors = [], [], [], 0, 0
         with httpx.Client(base_url=base, timeout=60) as client:
             for i in range(warmup + requests):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from _common import DATA, report
+from _common import DATA, free_port, report, wait_ready
 
 from groundwire.quality.datasets import load_dataset
 from groundwire.quality.metrics import percentile
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:
@@ -48,13 +41,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     rows = []
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_ready(base, server)
         with httpx.Client(base_url=base, timeout=30) as client:
             for q in queries[:20]:  # warm-up: keyword index, model, connection pool
                 client.post("/v1/search", json={"query": q, "index": index})

@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import DATA, REPO, report
+from _common import DATA, REPO, free_port, report, wait_ready
 
 from groundwire.quality.metrics import percentile
 from groundwire.settings import Settings
@@ -51,11 +50,6 @@ FALLBACK_QUERIES = [
     "How do I upgrade to a new release?", "What happens when a file disappears?",
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def records_present() -> bool:
@@ -118,19 +112,6 @@ def start(name: str, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], st
     )
     return process, f"http://127.0.0.1:{port}"
 
-
-def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server {base} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"server {base} not ready in time")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
