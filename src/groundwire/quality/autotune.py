@@ -1,0 +1,377 @@
+"""Label-free self-tuning: learn an index's fusion settings from pseudo-questions on its corpus.
+
+``autotune(gw, index)``:
+
+1. generates pseudo-questions from the index's chunks (``quality/pseudo_questions.py``; their
+   answer is the document they were written from) and splits them, seeded, into a *tune* half
+   and a *held-out* half;
+2. fetches both retrievers' candidate lists once per question *as if the question's source
+   sentence were not in the corpus* (``collect_lists_cloze``: without that, questions copied
+   from passages favour BM25 and the tuning lands far below equal fusion on real questions),
+   and scores the labelled tuner's grid offline (``quality/tuning.py``: convex and weighted
+   RRF, every weight) by document-level nDCG@10 of the known answer;
+3. picks on the tune half with the labelled tuner's rule (``select_configuration``: within one
+   paired standard error of the best and not below BM25, the one closest to the configured
+   default) — noise on a few hundred synthetic questions never moves the weights;
+4. checks on the held-out half: the choice is *promoted* only if it is not below the configured
+   default there by more than one paired standard error; otherwise the default is kept.
+
+The result (``AutoTuneResult``) holds the settings and the evidence (question counts, held-out
+nDCG@10 of BM25, dense, equal-weight fusion, the default and the choice, the index generation
+and corpus size it was tuned on). ``save_autotune`` stores it (table ``index_tuning``) where
+every process sees it; ``TuningResolver`` serves it to retrieval. Explicit
+``retrieval.per_index`` entries (labelled ``groundwire tune``) win over auto-tuned ones: labels,
+when a user has them, are better evidence than pseudo-questions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from groundwire.domain import SearchRequest
+from groundwire.quality.metrics import ndcg_at
+from groundwire.quality.pseudo_questions import PseudoQuestion, generate_pseudo_questions
+from groundwire.quality.tuning import CANDIDATE_DEPTH, grid, select_configuration
+from groundwire.retrieval.fusion import Ranked, fuse
+from groundwire.settings import RetrievalSettings, RetrievalTuning
+
+if TYPE_CHECKING:
+    from groundwire.app import Groundwire
+    from groundwire.stores.base import Store, StoredChunk
+
+log = logging.getLogger(__name__)
+_WORDS = re.compile(r"[^\W_][\w'\-]*", re.UNICODE)
+
+DEFAULT_QUESTIONS = 400
+HOLDOUT_FRACTION = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionLists:
+    """One question's two candidate lists and its known answer (a document id)."""
+
+    question: PseudoQuestion
+    keyword: Ranked
+    dense: Ranked
+
+
+@dataclass
+class AutoTuneResult:
+    index: str
+    tuning: RetrievalTuning
+    promoted: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "params": self.tuning.model_dump(),
+                "promoted": self.promoted, "evidence": self.evidence}
+
+
+def configured_default(retrieval: RetrievalSettings) -> RetrievalTuning:
+    """The global retrieval settings (what an index without any tuning uses)."""
+    return RetrievalTuning(fusion=retrieval.fusion, dense_weight=retrieval.dense_weight,
+                           rrf_k=retrieval.rrf_k, candidates=retrieval.candidates)
+
+
+def split_questions(
+    questions: Sequence[PseudoQuestion], holdout: float, seed: int
+) -> tuple[list[PseudoQuestion], list[PseudoQuestion]]:
+    """Seeded split into (tune, held-out) by *document*, so no document answers both halves."""
+    documents = sorted({q.document_id for q in questions})
+    random.Random(seed + 1).shuffle(documents)
+    held_docs = set(documents[: round(len(documents) * holdout)])
+    tune = [q for q in questions if q.document_id not in held_docs]
+    held = [q for q in questions if q.document_id in held_docs]
+    return tune, held
+
+
+def per_query_ndcg(lists: Sequence[QuestionLists], config: RetrievalTuning,
+                   doc_of: dict[int, int]) -> np.ndarray:
+    """Document-level nDCG@10 of each question's known answer under ``config``."""
+    values = []
+    for item in lists:
+        fused = fuse(item.keyword, item.dense, method=config.fusion,
+                     dense_weight=config.dense_weight, rrf_k=config.rrf_k)
+        ranked = list(dict.fromkeys(str(doc_of[f.id]) for f in fused if f.id in doc_of))
+        values.append(ndcg_at(ranked, {str(item.question.document_id): 1}, 10))
+    return np.array(values, dtype=np.float64)
+
+
+def _paired_se(a: np.ndarray, b: np.ndarray) -> float:
+    diff = a - b
+    return float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+
+
+REFERENCE_CONFIGS = {
+    "bm25": RetrievalTuning(fusion="convex", dense_weight=0.0),
+    "dense": RetrievalTuning(fusion="convex", dense_weight=1.0),
+    "equal_convex": RetrievalTuning(fusion="convex", dense_weight=0.5),
+    "equal_rrf": RetrievalTuning(fusion="rrf", dense_weight=0.5, rrf_k=60),
+}
+
+
+def choose(
+    tune_lists: Sequence[QuestionLists],
+    held_lists: Sequence[QuestionLists],
+    doc_of: dict[int, int],
+    default: RetrievalTuning,
+) -> tuple[RetrievalTuning, bool, dict[str, Any]]:
+    """Select on the tune half, check on the held-out half (see the module docstring).
+
+    Returns (settings to use, whether they differ from ``default`` by promotion, evidence)."""
+    scored = [(c, per_query_ndcg(tune_lists, c, doc_of)) for c in grid()]
+    picked, reason = select_configuration(scored, default)
+    reason = reason.replace("the labelled queries", "the tune half of the pseudo-questions")
+    picked = picked.model_copy(update={"candidates": default.candidates})
+    best_config, best_values = max(scored, key=lambda s: float(s[1].mean()))
+
+    def held(config: RetrievalTuning) -> np.ndarray:
+        return per_query_ndcg(held_lists, config, doc_of)
+
+    held_picked, held_default = held(picked), held(default)
+    se = _paired_se(held_picked, held_default)
+    gap = float(held_picked.mean() - held_default.mean()) if len(held_lists) else 0.0
+    promoted = bool(len(held_lists)) and gap >= -se
+    if not promoted:
+        reason = (f"held-out check failed ({gap:+.4f} against the default, SE {se:.4f}): "
+                  "kept the default")
+        picked = default
+    held_out = {name: round(float(held(c).mean()), 4) if len(held_lists) else None
+                for name, c in REFERENCE_CONFIGS.items()}
+    held_out["default"] = round(float(held_default.mean()), 4) if len(held_lists) else None
+    held_out["tuned"] = round(float(held(picked).mean()), 4) if len(held_lists) else None
+    evidence = {
+        "reason": reason,
+        "tune_ndcg@10": {
+            "tuned": round(float(per_query_ndcg(tune_lists, picked, doc_of).mean()), 4),
+            "best": round(float(best_values.mean()), 4),
+            "best_params": best_config.model_dump(),
+        },
+        "held_out_ndcg@10": held_out,
+        "held_out_se": round(se, 4),
+    }
+    return picked, promoted and picked != default, evidence
+
+
+async def collect_lists(gw: Groundwire, index: str, questions: Sequence[PseudoQuestion],
+                        depth: int = CANDIDATE_DEPTH) -> list[QuestionLists]:
+    """Both retrievers' candidate lists for each question (one retrieval each)."""
+    out = []
+    for q in questions:
+        cands = await gw.retriever.candidates(SearchRequest(query=q.query, index=index), depth)
+        out.append(QuestionLists(q, cands.keyword, cands.dense))
+    return out
+
+
+def source_sentence(question: PseudoQuestion, text: str) -> str | None:
+    """The sentence of ``text`` a ``sentence`` question was made from: the first sentence
+    holding the question's words in order; None when there is none."""
+    from groundwire.ingest.chunking import split_sentences
+
+    wanted = [w.lower() for w in _WORDS.findall(question.query)]
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        words = iter(w.lower() for w in _WORDS.findall(sentence))
+        if wanted and all(w in words for w in wanted):
+            return sentence
+    return None
+
+
+async def collect_lists_cloze(
+    gw: Groundwire, index: str, questions: Sequence[PseudoQuestion],
+    chunks: Sequence[StoredChunk], depth: int = CANDIDATE_DEPTH,
+) -> list[QuestionLists]:
+    """Candidate lists as if each ``sentence`` question's source sentence were not in the
+    corpus (the inverse cloze task): a question copied from a passage is otherwise found by
+    exact word overlap far more easily than a real question, which would pull the tuning
+    toward keywords. BM25 runs on a temporary index of the corpus with those sentences
+    removed; dense scores of the changed chunks are recomputed from their new text."""
+    from groundwire.retrieval.keyword import Bm25Index, Bm25Params
+
+    by_id = {c.chunk_id: c for c in chunks}
+    by_document: dict[int, list[StoredChunk]] = {}
+    for c in chunks:
+        by_document.setdefault(c.document_id, []).append(c)
+    removed: dict[int, str] = {}  # chunk id -> text without the source sentences
+    for q in questions:
+        chunk = by_id.get(q.chunk_id)
+        sentence = source_sentence(q, chunk.text) if chunk and q.kind == "sentence" else None
+        if sentence is None:
+            continue
+        for c in by_document[q.document_id]:  # overlapping chunks repeat sentences
+            current = removed.get(c.chunk_id, c.text)
+            if sentence in current:
+                removed[c.chunk_id] = current.replace(sentence, " ")
+    changed = [replace(by_id[cid], text=text) for cid, text in removed.items()]
+    corpus = [replace(c, text=removed[c.chunk_id]) if c.chunk_id in removed else c
+              for c in chunks]
+    embedder = gw.retriever.embedder
+    bm25 = await asyncio.to_thread(Bm25Index, 0, corpus, Bm25Params())
+    vectors = await asyncio.to_thread(embedder.encode_passages,
+                                      [c.search_text for c in changed])
+    new_vector = {c.chunk_id: vectors[i] for i, c in enumerate(changed)}
+    out = []
+    for q in questions:
+        keyword = bm25.search(q.query, depth)
+        cands = await gw.retriever.candidates(SearchRequest(query=q.query, index=index), depth)
+        qv = embedder.encode_query(q.query)
+        dense = {cid: s for cid, s in cands.dense}
+        for cid in dense.keys() & new_vector.keys():
+            dense[cid] = float(np.dot(qv, new_vector[cid]))
+        for c in by_document.get(q.document_id, []):  # the answer's changed chunks
+            if c.chunk_id in new_vector:
+                dense[c.chunk_id] = float(np.dot(qv, new_vector[c.chunk_id]))
+        ranked = sorted(dense.items(), key=lambda kv: -kv[1])[:depth]
+        out.append(QuestionLists(q, keyword, ranked))
+    return out
+
+
+async def autotune(
+    gw: Groundwire,
+    index: str,
+    *,
+    questions: int = DEFAULT_QUESTIONS,
+    seed: int = 0,
+    holdout: float = HOLDOUT_FRACTION,
+    pseudo: Sequence[PseudoQuestion] | None = None,
+) -> AutoTuneResult:
+    """Self-tune ``index`` (see the module docstring). ``pseudo``: use these questions instead
+    of generating them (e.g. written by an LLM). Nothing is saved here: see ``save_autotune``.
+    """
+    started = time.perf_counter()
+    generation, chunks = await gw.store.keyword_corpus(index)
+    doc_of = {c.chunk_id: c.document_id for c in chunks}
+    if pseudo is None:
+        pseudo = await asyncio.to_thread(generate_pseudo_questions, chunks, questions, seed)
+    documents = set(doc_of.values())
+    pseudo = [q for q in pseudo if q.document_id in documents]
+    tune_q, held_q = split_questions(pseudo, holdout, seed)
+    default = configured_default(gw.settings.retrieval)
+    lists = await collect_lists_cloze(gw, index, [*tune_q, *held_q], chunks)
+    tune_lists, held_lists = lists[: len(tune_q)], lists[len(tune_q):]
+    if len(tune_lists) < 10 or len(held_lists) < 10:
+        tuning, promoted = default, False
+        evidence: dict[str, Any] = {
+            "reason": f"too few pseudo-questions ({len(pseudo)}): kept the default"}
+    else:
+        tuning, promoted, evidence = await asyncio.to_thread(
+            choose, tune_lists, held_lists, doc_of, default)
+    kinds: dict[str, int] = {}
+    for q in pseudo:
+        kinds[q.kind] = kinds.get(q.kind, 0) + 1
+    evidence.update({
+        "questions": len(pseudo),
+        "tune_questions": len(tune_lists),
+        "held_out_questions": len(held_lists),
+        "kinds": kinds,
+        "seed": seed,
+        "generation": generation,
+        "documents": len(set(doc_of.values())),
+        "chunks": len(chunks),
+        "embedding_model": gw.retriever.embedder.model_id,
+        "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 2),
+    })
+    return AutoTuneResult(index, tuning, promoted, evidence)
+
+
+async def save_autotune(gw: Groundwire, result: AutoTuneResult) -> None:
+    """Store the result for every process and apply it in this one."""
+    await gw.store.save_index_tuning(result.index, result.tuning.model_dump(), result.evidence,
+                                     int(result.evidence.get("generation", 0)))
+    await gw.tunings.reload(gw.store)
+
+
+class TuningResolver:
+    """``tuning_for(index)`` for the retriever: explicit ``retrieval.per_index`` (labelled
+    ``tune``) first, then the stored auto-tuning when ``autotune.enabled``, then the defaults.
+
+    Auto-tunings are read from the store by ``reload`` (at open, after a save, and every
+    ``autotune.refresh_s`` seconds by ``start``) so tunings saved by another process (the CLI)
+    reach a running server without a restart.
+    """
+
+    def __init__(self, retrieval: RetrievalSettings, *, enabled: bool = True,
+                 refresh_s: float = 30.0) -> None:
+        self._retrieval = retrieval
+        self._enabled = enabled
+        self._refresh_s = refresh_s
+        self.auto: dict[str, RetrievalTuning] = {}
+        self.evidence: dict[str, dict[str, Any]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def __call__(self, index: str) -> RetrievalTuning:
+        explicit = self._retrieval.per_index.get(index)
+        if explicit is not None:
+            return explicit
+        if self._enabled and index in self.auto:
+            return self.auto[index]
+        return self._retrieval.for_index(index)
+
+    def source(self, index: str) -> str:
+        """Where ``self(index)`` comes from: ``per_index`` | ``auto`` | ``default``."""
+        if index in self._retrieval.per_index:
+            return "per_index"
+        return "auto" if self._enabled and index in self.auto else "default"
+
+    async def reload(self, store: Store) -> None:
+        records = await store.index_tunings()
+        self.auto = {name: RetrievalTuning(**dict(r.params)) for name, r in records.items()}
+        self.evidence = {name: {**dict(r.evidence), "generation": r.generation,
+                                "created_at": r.created_at.isoformat(timespec="seconds")}
+                         for name, r in records.items()}
+
+    def start(self, store: Store) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(self._refresh_s)
+                try:
+                    await self.reload(store)
+                except Exception as exc:  # noqa: BLE001 - keep serving the last tunings
+                    log.warning("auto-tuning reload failed: %s", exc)
+
+        if self._task is None and self._refresh_s > 0:
+            self._task = asyncio.get_running_loop().create_task(loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def material_change(changed_documents: int, indexed_documents: int,
+                    last: dict[str, Any] | None, *, min_documents: int,
+                    min_change: float) -> bool:
+    """Whether an ingest changed the corpus enough to re-tune: the index has at least
+    ``min_documents`` documents and either was never tuned, or the documents changed by this
+    ingest (indexed + deleted) are at least ``min_change`` of those it was last tuned on."""
+    if indexed_documents < min_documents:
+        return False
+    if last is None:
+        return True
+    base = max(int(last.get("documents", 0)), 1)
+    return changed_documents / base >= min_change
+
+
+def tuning_status(gw: Groundwire, index: str) -> dict[str, Any]:
+    """What ``status`` and the API show: the settings in effect for ``index``, where they
+    come from (``per_index`` | ``auto`` | ``default``) and the stored auto-tuning evidence."""
+    return {
+        "source": gw.tunings.source(index),
+        "params": gw.tunings(index).model_dump(),
+        "auto": gw.tunings.evidence.get(index),
+        "auto_params": gw.tunings.auto[index].model_dump() if index in gw.tunings.auto else None,
+    }
