@@ -1,0 +1,244 @@
+"""The audit log: who asked what, which documents were cited (and which permission entry
+admitted each), and every admin action. Stored in PostgreSQL (``audit_log``, migration 0006).
+
+Contract:
+
+* ``AuditLog.record(tenant=, actor=, action=, target=, details=)`` never drops an event. While
+  the writer runs (``start()``, done by the app when it opens) the event goes on a bounded
+  in-memory queue and ``record`` returns at once; when the queue is full it waits for room
+  (back-pressure, not loss). Without a running writer (CLI, tests) the event is written before
+  ``record`` returns.
+* The text fields named in ``REDACTED_FIELDS`` of ``details`` (the question, an answer, a
+  comment) are PII-redacted (``safety/pii.py``) before they are stored, in a worker thread.
+* ``flush()`` returns once everything recorded before the call is stored; ``close()`` flushes
+  and stops the writer. A batch the store rejects is retried (``RETRIES`` times, with
+  back-off), then logged and counted in ``failed``.
+* Actions are dotted names: ``search``, ``ask``, ``chat.completion`` (query actions, see
+  ``query_details``), ``audit.export``, and the admin actions recorded by the admin routes
+  (``key.create``, ``key.revoke``, ``user.*``, ``group.*``, ``document.*``). Exports filter
+  by one action or a prefix (``key.*``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+REDACTED_FIELDS = ("question", "answer", "comment")
+BATCH = 500
+RETRIES = 3
+QUERY_ACTIONS = ("search", "ask", "chat.completion")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One audit entry. ``id`` and ``at`` are assigned by the store (``at`` defaults to the
+    time the event was recorded)."""
+
+    tenant: str
+    actor: str
+    action: str
+    target: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "at": self.at.isoformat(), "tenant": self.tenant,
+                "actor": self.actor, "action": self.action, "target": self.target,
+                "details": dict(self.details)}
+
+
+Insert = Callable[[Sequence[AuditEvent]], Awaitable[None]]
+
+
+def _default_redactor() -> Callable[[str], str]:
+    from groundwire.safety.pii import PiiDetector
+
+    return PiiDetector().redact
+
+
+class AuditLog:
+    """Buffered, never-dropping audit writer over the store's ``insert_audit``."""
+
+    def __init__(
+        self, insert: Insert, *, redact: Callable[[str], str] | None = None,
+        queue_size: int = 10_000, retry_delay_s: float = 0.5,
+    ) -> None:
+        """``insert`` is the store's async ``insert_audit``; ``redact`` a blocking text
+        redactor (default: ``PiiDetector().redact``, built on first use)."""
+        self._insert = insert
+        self._redactor = redact
+        self._queue_size = queue_size
+        self._retry_delay_s = retry_delay_s
+        self._queue: asyncio.Queue[AuditEvent] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+        self.failed = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._queue = asyncio.Queue(maxsize=self._queue_size)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-writer")
+
+    async def flush(self) -> None:
+        """Wait until every event recorded so far is stored (or counted as failed)."""
+        if self._queue is not None and self.running:
+            await self._queue.join()
+
+    async def close(self) -> None:
+        """Flush, then stop the writer. Later ``record`` calls write synchronously."""
+        if self._task is None:
+            return
+        await self.flush()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        self._queue = None
+
+    # ------------------------------------------------------------------ recording
+    async def record(
+        self, *, tenant: str, actor: str, action: str, target: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        event = AuditEvent(tenant=tenant, actor=actor, action=action, target=target,
+                           details=dict(details or {}))
+        if self._queue is not None and self.running:
+            await self._queue.put(event)  # waits for room when full: never dropped
+            return
+        await self._write([event])
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def _write(self, batch: list[AuditEvent]) -> None:
+        safe = await asyncio.to_thread(self._prepare, batch)
+        for attempt in range(RETRIES + 1):
+            try:
+                await self._insert(safe)
+                self.written += len(safe)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the writer outlives a failed batch (retried, then counted)
+                if attempt == RETRIES:
+                    self.failed += len(safe)
+                    log.exception("audit events not stored", extra={"events": len(safe)})
+                    return
+                await asyncio.sleep(self._retry_delay_s * (2 ** attempt))
+
+    def _prepare(self, batch: list[AuditEvent]) -> list[AuditEvent]:
+        out = []
+        for event in batch:
+            if any(isinstance(event.details.get(k), str) for k in REDACTED_FIELDS):
+                details = dict(event.details)
+                for key in REDACTED_FIELDS:
+                    if isinstance(details.get(key), str):
+                        details[key] = self._redact(details[key])
+                event = replace(event, details=details)
+            out.append(event)
+        return out
+
+    def _redact(self, text: str) -> str:
+        if self._redactor is None:
+            self._redactor = _default_redactor()
+        return self._redactor(text)
+
+
+# ---------------------------------------------------------------------- query events
+
+def principal_identity(principal: Any, default_tenant: str = "default") -> tuple[str, str]:
+    """(tenant, actor) of a request's principal: a ``security.principal.Principal`` gives its
+    tenant and ``tenant/user`` name; a plain string (the pre-auth key hash or ``anonymous``)
+    is the actor in ``default_tenant``."""
+    tenant = getattr(principal, "tenant", None)
+    name = getattr(principal, "name", None)
+    if isinstance(tenant, str) and isinstance(name, str):
+        return tenant, name
+    return default_tenant, str(principal)
+
+
+def cited_entries(hits: Sequence[Any]) -> list[dict[str, Any]]:
+    """Per cited/returned passage: document id, chunk id, uri and the permission entry that
+    admitted it (``hit.admitted_by`` when retrieval sets it, else None)."""
+    return [
+        {"document_id": h.document_id, "chunk_id": h.chunk_id, "uri": h.uri,
+         "admitted_by": getattr(h, "admitted_by", None)}
+        for h in hits
+    ]
+
+
+def query_details(
+    *, index: str, question: str, hits: Sequence[Any], record_id: str | None = None,
+    abstained: bool | None = None, answerer: str | None = None,
+) -> dict[str, Any]:
+    """``details`` of a search/ask/chat.completion event: the question (redacted when stored),
+    the index, and the cited documents (for a search: the returned hits)."""
+    details: dict[str, Any] = {"index": index, "question": question,
+                               "cited": cited_entries(hits)}
+    if record_id is not None:
+        details["record_id"] = record_id
+    if abstained is not None:
+        details["abstained"] = abstained
+    if answerer is not None:
+        details["answerer"] = answerer
+    return details
+
+
+async def audit_query(
+    audit: AuditLog | None, principal: Any, action: str, *, index: str, question: str,
+    hits: Sequence[Any], default_tenant: str = "default", **extra: Any,
+) -> None:
+    """Record one query action (no-op when the app has no audit log)."""
+    if audit is None:
+        return
+    tenant, actor = principal_identity(principal, default_tenant)
+    await audit.record(tenant=tenant, actor=actor, action=action, target=index,
+                       details=query_details(index=index, question=question, hits=hits,
+                                             **extra))
+
+
+async def export_lines(
+    list_audit: Callable[..., Awaitable[Sequence[AuditEvent]]], *, tenant: str | None = None,
+    since: datetime | None = None, until: datetime | None = None, action: str | None = None,
+    page: int = 500,
+) -> AsyncIterator[str]:
+    """Audit events as JSON lines (oldest first), read from the store a page at a time;
+    ``list_audit`` is the store's method."""
+    import json
+
+    after: int | None = None
+    while True:
+        events = await list_audit(tenant=tenant, since=since, until=until, action=action,
+                                  after_id=after, limit=page)
+        if not events:
+            return
+        yield "".join(json.dumps(e.as_json(), ensure_ascii=False, default=str) + "\n"
+                      for e in events)
+        after = events[-1].id
+        if len(events) < page:
+            return
