@@ -64,7 +64,10 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Any]:
     from groundwire.settings import Settings
 
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database_url": database_url, "data_dir": tmp_path / "data"}
+        values: dict[str, Any] = {"database_url": database_url, "data_dir": tmp_path / "data",
+                                  # dev mode: requests without a key act as an admin of the
+                                  # default tenant (security tests pass their own section)
+                                  "security": {"dev_mode": True}}
         values.update(overrides)
         return Settings(**values)
 

@@ -113,6 +113,7 @@ class LiveServer:
     workdir: Path  # scratch space for further folders to ingest
     log_path: Path  # the server's stdout + stderr
     process: subprocess.Popen[bytes]
+    db_url: str = ""  # the server's database (to mint API keys with ``mint_key``)
 
     def client(self, **kwargs: Any) -> httpx.Client:
         kwargs.setdefault("timeout", httpx.Timeout(120.0, connect=10.0))
@@ -216,6 +217,9 @@ def running_server(
     env.update(
         GROUNDWIRE_DATABASE_URL=db_url,
         GROUNDWIRE_DATA_DIR=str(workdir / "data"),
+        # Most tests exercise features, not keys: dev mode (loopback only) lets requests
+        # without a key act as the default tenant's admin. Security tests turn it off.
+        GROUNDWIRE_SECURITY__DEV_MODE="true",
         PYTHONUNBUFFERED="1",
         **(extra_env or {}),
     )
@@ -228,7 +232,8 @@ def running_server(
                 cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        server = LiveServer(f"http://127.0.0.1:{port}", corpus, workdir, log_path, process)
+        server = LiveServer(f"http://127.0.0.1:{port}", corpus, workdir, log_path, process,
+                            db_url)
         try:
             _wait_healthy(server)
             response = ingest(server, corpus)
@@ -251,3 +256,21 @@ def live_server(
     """A running ``groundwire serve`` with ``CORPUS`` ingested into index ``default``."""
     with running_server(pg_admin_url, tmp_path_factory.mktemp("live")) as server:
         yield server
+
+
+def mint_key(server: LiveServer, tenant: str, user: str, scopes: tuple[str, ...]) -> str:
+    """A real API key for ``tenant/user`` on ``server``'s database (as `keys create` does)."""
+    import asyncio
+
+    from groundwire.security.keys import create_key
+    from groundwire.stores.postgres.store import PostgresStore
+
+    async def main() -> str:
+        store = PostgresStore(server.db_url, pool_min=0, pool_max=1)
+        await store.open()
+        try:
+            return (await create_key(store, tenant=tenant, user=user, scopes=scopes)).token
+        finally:
+            await store.close()
+
+    return asyncio.run(main())

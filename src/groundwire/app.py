@@ -8,6 +8,7 @@ Constructing it does no I/O.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -35,9 +36,15 @@ from groundwire.retrieval.keyword import KeywordIndexes
 from groundwire.settings import Settings
 from groundwire.stores.base import IndexStats, Store
 from groundwire.telemetry import Telemetry
+from groundwire.versions.router import VersionRouter
 
 if TYPE_CHECKING:
     from groundwire.monitoring.service import MonitoringService
+    from groundwire.quality.autotune import AutoTuneResult, TuningResolver
+    from groundwire.security.audit import AuditLog
+    from groundwire.security.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
 
 INDEX_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
@@ -57,6 +64,7 @@ class IngestJob:
     id: str
     index: str
     path: str
+    tenant: str = "default"
     state: str = "running"  # running | succeeded | failed
     done: int = 0
     total: int = 0
@@ -100,7 +108,10 @@ class Groundwire:
         on_close: Callable[[], None] | None = None,
         telemetry: Telemetry | None = None,
         monitoring: MonitoringService | None = None,
+        tunings: TuningResolver | None = None,
     ) -> None:
+        from groundwire.quality.autotune import TuningResolver
+
         self.settings = settings
         self.store = store
         self.keyword = keyword
@@ -114,12 +125,25 @@ class Groundwire:
         self._ingest_locks: dict[str, asyncio.Lock] = {}
         self.jobs: dict[str, IngestJob] = {}
         self.assessments: dict[str, AssessmentJob] = {}
+        self.versions = VersionRouter()  # logical index -> live version, per request
+        # Retrieval settings per index: per_index > stored auto-tuning > defaults.
+        self.tunings = tunings or TuningResolver(
+            settings.retrieval, enabled=settings.autotune.enabled,
+            refresh_s=settings.autotune.refresh_s)
+        self.autotune_tasks: dict[str, asyncio.Task[AutoTuneResult | None]] = {}
+        # Set by bootstrap (security/audit.py, security/ratelimit.py); None: not configured.
+        self.audit: AuditLog | None = None
+        self.rate_limiter: RateLimiter | None = None
 
     async def __aenter__(self) -> Groundwire:
         await self.store.open()
         await self.store.ensure_index("default")
+        await self.tunings.reload(self.store)
+        self.tunings.start(self.store)
         if self.monitoring is not None:
             self.monitoring.start()
+        if self.audit is not None:
+            self.audit.start()
         return self
 
     async def __aexit__(
@@ -129,8 +153,15 @@ class Groundwire:
         tb: TracebackType | None,
     ) -> None:
         await self.answers.aclose()
+        await self.versions.aclose()
+        for task in self.autotune_tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.autotune_tasks.values(), return_exceptions=True)
+        await self.tunings.stop()
         if self.monitoring is not None:
             await self.monitoring.stop()  # drains queued answer records first
+        if self.audit is not None:
+            await self.audit.close()  # every buffered audit event is stored first
         await self.store.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._on_close:
@@ -146,8 +177,10 @@ class Groundwire:
         exclude: list[str] | None = None,
         retry_failed: bool = False,
         progress: Progress | None = None,
+        tenant: str | None = None,
     ) -> IngestReport:
-        """Ingest a folder (recursively) or one file; see IngestPipeline for the contract."""
+        """Ingest a folder (recursively) or one file for ``tenant`` (default:
+        ``security.default_tenant``); see IngestPipeline for the contract."""
         check_index_name(index)
         root = Path(path).expanduser().resolve()
         cfg = self.settings.ingest
@@ -159,7 +192,7 @@ class Groundwire:
         )
         return await self.ingest_items(
             connector.items(), index=index, source=("folder", str(root)),
-            retry_failed=retry_failed, progress=progress,
+            retry_failed=retry_failed, progress=progress, tenant=tenant,
         )
 
     async def ingest_items(
@@ -171,35 +204,87 @@ class Groundwire:
         retry_failed: bool = False,
         delete_missing: bool = True,
         progress: Progress | None = None,
+        tenant: str | None = None,
     ) -> IngestReport:
         check_index_name(index)
+        physical, serving = await self.versions.resolve(self, index)  # the live version
+        if serving is not self:
+            return await serving.ingest_items(
+                items, index=physical, source=source, retry_failed=retry_failed,
+                delete_missing=delete_missing, progress=progress, tenant=tenant)
+        index = physical
+        tenant = tenant or self.settings.security.default_tenant
         lock = self._ingest_locks.setdefault(index, asyncio.Lock())
         async with lock:
             report = await self.pipeline.run(
                 index, items, source=source, retry_failed=retry_failed,
-                delete_missing=delete_missing, progress=progress,
+                delete_missing=delete_missing, progress=progress, tenant=tenant,
             )
-        await self.keyword.refresh(index)
+        await self.keyword.refresh_index(index, tenant)
         return report
 
-    def start_ingest_job(self, path: str, *, index: str, retry_failed: bool = False) -> IngestJob:
-        """Run an ingest in the background of this process; poll ``jobs[id]``."""
+    def start_ingest_job(
+        self, path: str, *, index: str, retry_failed: bool = False, tenant: str | None = None,
+    ) -> IngestJob:
+        """Run an ingest for ``tenant`` in the background of this process; poll ``jobs[id]``."""
         check_index_name(index)
         if not Path(path).exists():
             raise InvalidRequest(f"path not found on the server: {path}")
-        job = IngestJob(id=uuid.uuid4().hex, index=index, path=path)
+        tenant = tenant or self.settings.security.default_tenant
+        job = IngestJob(id=uuid.uuid4().hex, index=index, path=path, tenant=tenant)
 
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
         async def work() -> None:
             job.report = await self.ingest_path(
-                path, index=index, retry_failed=retry_failed, progress=progress
+                path, index=index, retry_failed=retry_failed, progress=progress, tenant=tenant
             )
+            self.start_autotune_if_material(index, job.report)
 
         self.jobs[job.id] = job
         _launch(job, work)
         return job
+
+    # ------------------------------------------------------------------ self-tuning
+    async def autotune_if_material(
+        self, index: str, report: IngestReport
+    ) -> AutoTuneResult | None:
+        """Self-tune ``index`` and save the result when ``report`` changed its corpus
+        materially (``autotune.min_documents`` / ``min_change``), auto-tuning is enabled and
+        the index has no explicit ``retrieval.per_index`` entry; else None."""
+        from groundwire.quality.autotune import autotune, material_change, save_autotune
+
+        cfg = self.settings.autotune
+        if not cfg.enabled or index in self.settings.retrieval.per_index:
+            return None
+        stats = await self.store.stats(index)
+        if not material_change(
+            report.indexed + report.deleted, stats.documents_by_state.get("indexed", 0),
+            self.tunings.evidence.get(index), min_documents=cfg.min_documents,
+            min_change=cfg.min_change,
+        ):
+            return None
+        result = await autotune(self, index, questions=cfg.questions)
+        await save_autotune(self, result)
+        log.info("auto-tuned index %s: %s", index, result.as_json())
+        return result
+
+    def start_autotune_if_material(self, index: str, report: IngestReport) -> None:
+        """``autotune_if_material`` as a background task (one per index at a time; a failure
+        is logged, never raised); the task is in ``autotune_tasks[index]``."""
+        running = self.autotune_tasks.get(index)
+        if running is not None and not running.done():
+            return
+
+        async def run() -> AutoTuneResult | None:
+            try:
+                return await self.autotune_if_material(index, report)
+            except Exception as exc:  # noqa: BLE001 - a failed auto-tune keeps the old settings
+                log.warning("auto-tune of index %s failed: %s", index, exc)
+                return None
+
+        self.autotune_tasks[index] = asyncio.get_running_loop().create_task(run())
 
     # ------------------------------------------------------------------ assessments
     def start_assessment(
@@ -279,7 +364,8 @@ class Groundwire:
         """``search`` plus the id of its answer record (None: records off or queue full)."""
         self._check_request(request)
         QUERY_VECTOR.set(None)
-        hits, timings = await self.retriever.search_with_timings(request)
+        routed, serving = await self.versions.route(self, request)
+        hits, timings = await serving.retriever.search_with_timings(routed)
         self.telemetry.searched(timings)
         record_id = None
         if self.monitoring is not None:
@@ -293,7 +379,8 @@ class Groundwire:
         """Answer with inline citations (see ``answering/service.py`` for the whole flow)."""
         self._check_request(request)
         QUERY_VECTOR.set(None)
-        answer = await self.answers.ask(request, principal=principal)
+        routed, serving = await self.versions.route(self, request)
+        answer = await serving.answers.ask(routed, principal=principal)
         answer = self._recorded_answer(request, principal, answer)
         self.telemetry.answered(answer, cache_enabled=self._llm_cache_enabled())
         return answer
@@ -304,8 +391,18 @@ class Groundwire:
         """``ask``, streamed: AnswerDelta / AnswerRestart events, then one AnswerDone."""
         self._check_request(request)
         return self._observed(
-            self._recorded(self.answers.ask_stream(request, principal=principal), request,
-                           principal))
+            self._recorded(self._routed_stream(request, principal), request, principal))
+
+    async def _routed_stream(self, request: SearchRequest, principal: str
+                             ) -> AsyncIterator[AnswerEvent]:
+        """``ask_stream`` of the version the index alias points at now."""
+        from contextlib import aclosing
+
+        routed, serving = await self.versions.route(self, request)
+        events = serving.answers.ask_stream(routed, principal=principal)
+        async with aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                yield event
 
     async def _recorded(
         self, events: AsyncIterator[AnswerEvent], request: SearchRequest, principal: str
@@ -395,6 +492,7 @@ class Groundwire:
     # ------------------------------------------------------------------ status
     async def stats(self, index: str = "default") -> IndexStats:
         check_index_name(index)
+        index, _ = await self.versions.resolve(self, index)  # a logical name: its live version
         if index not in await self.store.list_indexes():
             raise NotFound(f"no index named {index!r}")
         return await self.store.stats(index)
@@ -404,6 +502,7 @@ class Groundwire:
         limit: int = 100, offset: int = 0,
     ) -> list[DocumentRecord]:
         check_index_name(index)
+        index, _ = await self.versions.resolve(self, index)
         return await self.store.list_documents(index, state=state, limit=limit, offset=offset)
 
     async def readiness(self) -> dict[str, Any]:

@@ -9,15 +9,20 @@ from concurrent.futures import ThreadPoolExecutor
 from groundwire.answering.extractive import ExtractiveAnswerer
 from groundwire.answering.service import AnswerService, LLMAnswering
 from groundwire.app import Groundwire
+from groundwire.domain import parse_permissions
 from groundwire.embedding.base import Embedder
 from groundwire.embedding.memo import MemoEmbedder
 from groundwire.errors import ConfigurationError
 from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.pipeline import IngestPipeline, RecordFields
 from groundwire.monitoring.service import MonitoringService
+from groundwire.quality.autotune import TuningResolver
 from groundwire.registry import embedders, parsers
 from groundwire.retrieval.hybrid import HybridRetriever
 from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.safety.output_filter import AnswerGuard, OutputFilter
+from groundwire.security.audit import AuditLog
+from groundwire.security.ratelimit import RateLimiter
 from groundwire.settings import Settings
 from groundwire.stores.base import Store
 from groundwire.telemetry import Telemetry
@@ -82,21 +87,25 @@ def build_llm(
 
 
 def build_app(
-    settings: Settings, *, embedder: Embedder | None = None, telemetry: Telemetry | None = None
+    settings: Settings, *, embedder: Embedder | None = None, telemetry: Telemetry | None = None,
+    store: Store | None = None,
 ) -> Groundwire:
     """``telemetry``: metrics and tracer of a server (``create_app`` builds and owns it);
-    default ``Telemetry.disabled()`` (CLI, benchmarks, in-process use)."""
+    default ``Telemetry.disabled()`` (CLI, benchmarks, in-process use). ``store``: an already
+    open store to share (a version's view, ``versions/runtime.py``); default a new one."""
     telemetry = telemetry or Telemetry.disabled()
-    store = build_store(settings)
+    store = store or build_store(settings)
     embedder = embedder or build_embedder(settings)
     # One thread per core for query-time model work; each encode uses query_threads.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="groundwire-encode")
     keyword = KeywordIndexes(store)
+    tunings = TuningResolver(settings.retrieval, enabled=settings.autotune.enabled,
+                             refresh_s=settings.autotune.refresh_s)
     retriever = HybridRetriever(
         store=store,
         keyword=keyword,
         embedder=embedder,
-        tuning_for=settings.retrieval.for_index,
+        tuning_for=tunings,
         encode_pool=pool,
         tracer=telemetry.tracer,
     )
@@ -126,11 +135,15 @@ def build_app(
             [chunking.max_tokens, chunking.overlap_tokens, settings.embedding.max_seq_tokens]
         ),
         record_fields=RecordFields(
-            ingest.record_id_field, ingest.record_title_field, ingest.record_text_field
+            ingest.record_id_field, ingest.record_title_field, ingest.record_text_field,
+            settings.security.permissions_field or None,
         ),
         batch_size=max(settings.embedding.batch_size * 2, 16),
+        default_permissions=parse_permissions(settings.security.default_readers),
+        shared_tenant=settings.security.default_tenant,
+        pii=settings.security.pii,
     )
-    return Groundwire(
+    gw = Groundwire(
         settings=settings,
         store=store,
         keyword=keyword,
@@ -139,13 +152,28 @@ def build_app(
             retriever=retriever, answerer=answerer, passages=settings.answer.passages,
             encode_pool=pool, store=store,
             llm=build_llm(settings, store, answer_embedder, telemetry),
-            tracer=telemetry.tracer,
+            tracer=telemetry.tracer, guard=build_answer_guard(settings),
         ),
         pipeline=pipeline,
         encode_pool=pool,
         telemetry=telemetry,
         monitoring=build_monitoring(settings, store, embedder),
+        tunings=tunings,
     )
+    gw.audit, gw.rate_limiter = build_security_edges(settings, store)
+    return gw
+
+
+def build_answer_guard(settings: Settings) -> AnswerGuard:
+    """PII policy per index and the output URL filter, applied to everything an answer shows."""
+    return AnswerGuard(OutputFilter(settings.security.output_url_allowlist),
+                       policy_for=settings.security.pii.for_index)
+
+
+def build_security_edges(settings: Settings, store: Store) -> tuple[AuditLog, RateLimiter]:
+    """The audit log writer and the per-key rate limiter (both over the store; no I/O)."""
+    audit = AuditLog(store.insert_audit, queue_size=settings.security.audit_queue_size)
+    return audit, RateLimiter(store.take_token, settings.security.rate_limit)
 
 
 def build_monitoring(settings: Settings, store: Store, embedder: Embedder) -> MonitoringService:

@@ -13,6 +13,11 @@ in exactly one place each (``api/errors.py``, ``cli/main.py``).
     │                                fallback chain may call again. Never reaches a client: the
     │                                chain falls back, ending with the extractive answer
     ├── BudgetExceeded               a principal's request/token/cost budget is spent (HTTP 429)
+    ├── Unauthenticated              "auth.missing_key" / "auth.invalid_key": no valid API key
+    │                                (HTTP 401)
+    ├── Forbidden                    "auth.forbidden": the key lacks the scope (HTTP 403)
+    ├── RateLimited                  "rate_limited": a key's token bucket is empty (HTTP 429)
+    ├── RequestTooLarge              "request.too_large": body over the size limit (HTTP 413)
     └── DocumentError                one document failed ingestion; ``code`` is stable and is
         │                            stored on the document record (the batch goes on)
         ├── ReadError                "read.io_error", "read.too_large"
@@ -25,14 +30,19 @@ from __future__ import annotations
 
 
 class GroundwireError(Exception):
-    """Base class. ``code`` is a stable, machine-readable identifier."""
+    """Base class. ``code`` is a stable, machine-readable identifier; ``headers`` are extra
+    HTTP response headers the API sends with the error (``Retry-After``, ``RateLimit``, ...)."""
 
     code = "internal"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.headers: dict[str, str] = dict(headers or {})
 
     @property
     def message(self) -> str:
@@ -101,5 +111,39 @@ class BudgetExceeded(GroundwireError):
     code = "budget.exceeded"
 
     def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
+
+
+class RateLimited(GroundwireError):
+    """A key's request rate for a route class is over its limit. ``headers`` carry
+    ``Retry-After`` and the ``RateLimit-Policy`` / ``RateLimit`` headers
+    (see ``security/ratelimit.py``)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, headers: dict[str, str]) -> None:
+        super().__init__(message, headers={**headers, "Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+class RequestTooLarge(GroundwireError):
+    """A request body (or one uploaded file) is over its size limit (HTTP 413)."""
+
+    code = "request.too_large"
+
+
+class Unauthenticated(GroundwireError):
+    """No API key, or one that is unknown, wrong, expired or revoked."""
+
+    code = "auth.invalid_key"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code,
+                         headers={"WWW-Authenticate": 'Bearer realm="groundwire"'})
+
+
+class Forbidden(GroundwireError):
+    """The key is valid but lacks the scope (or role) the operation needs."""
+
+    code = "auth.forbidden"

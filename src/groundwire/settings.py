@@ -253,15 +253,41 @@ class BudgetLimits(_Section):
 class BudgetSettings(_Section):
     default: BudgetLimits = Field(
         default_factory=BudgetLimits,  # type: ignore[arg-type]
-        description="Limits for every principal (API key or tenant) without its own entry.",
+        description="Limits for every principal (a tenant's user) without its own entry.",
     )
     principals: dict[str, BudgetLimits] = Field(
-        default_factory=dict, description="Limits per principal id, overriding the default."
+        default_factory=dict, description="Limits per principal `<tenant>/<user>` (e.g. "
+        "`acme/bob`), overriding the default."
     )
     over_budget: Literal["degrade", "reject"] = Field(
         "degrade",
         description="Over budget: answer extractively (degraded, no upstream call) or reject "
         "with HTTP 429.",
+    )
+
+
+class AutoTuneSettings(_Section):
+    """Label-free self-tuning of fusion per index (``groundwire tune --auto``)."""
+
+    enabled: bool = Field(
+        True, description="Use stored auto-tuned retrieval settings for indexes without a "
+        "`retrieval.per_index` entry, and re-tune in the background after a material ingest."
+    )
+    questions: int = Field(
+        400, ge=20, le=20000, description="Pseudo-questions generated per auto-tune (half held "
+        "out to check the choice)."
+    )
+    min_documents: int = Field(
+        50, ge=1, description="Indexes with fewer indexed documents are not auto-tuned after "
+        "an ingest (too little to learn from)."
+    )
+    min_change: float = Field(
+        0.2, gt=0, description="An ingest is material when the documents it indexed or deleted "
+        "are at least this share of those the index was last tuned on (or it was never tuned)."
+    )
+    refresh_s: float = Field(
+        30.0, ge=0, description="How often a process re-reads auto-tunings saved by other "
+        "processes (0: only at start and after its own saves)."
     )
 
 
@@ -408,6 +434,205 @@ class TelemetrySettings(_Section):
     )
 
 
+class RateLimit(_Section):
+    """One token bucket: ``burst`` requests at once, refilled at ``requests_per_minute``."""
+
+    requests_per_minute: int = Field(
+        0, ge=0, le=1_000_000,
+        description="Sustained rate per key; 0 (the default) disables the limit.",
+    )
+    burst: int | None = Field(
+        None, ge=1, le=1_000_000,
+        description="Bucket capacity (requests allowed at once); default: requests_per_minute.",
+    )
+
+    @property
+    def capacity(self) -> int:
+        return self.burst if self.burst is not None else self.requests_per_minute
+
+
+# Route classes: search; ask (ask, chat completions); ingest (ingest, push); admin.
+RATE_LIMIT_CLASSES = ("search", "ask", "ingest", "admin")
+
+
+class RateLimitSettings(_Section):
+    """Per-key token buckets, one per route class, kept in PostgreSQL (shared by replicas).
+    Off by default (benchmarks and in-process tests drive one key hard); docs/security.md
+    suggests production values."""
+
+    search: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
+    ask: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
+    ingest: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
+    admin: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
+    principals: dict[str, dict[str, RateLimit]] = Field(
+        default_factory=dict,
+        description="Overrides per principal ('tenant/user') and route class, e.g. "
+        "`[security.rate_limit.principals.\"acme/bot\".ask] requests_per_minute = 10`.",
+    )
+
+    @field_validator("principals")
+    @classmethod
+    def _known_classes(
+        cls, value: dict[str, dict[str, RateLimit]]
+    ) -> dict[str, dict[str, RateLimit]]:
+        for name, per_class in value.items():
+            unknown = sorted(set(per_class) - set(RATE_LIMIT_CLASSES))
+            if unknown:
+                raise ValueError(f"rate_limit.principals[{name!r}]: unknown route class(es) "
+                                 f"{unknown}; known: {list(RATE_LIMIT_CLASSES)}")
+        return value
+
+    def for_key(self, key: str, route_class: str) -> RateLimit:
+        """The bucket for ``key`` (a principal name) on ``route_class``."""
+        override = self.principals.get(key, {}).get(route_class)
+        if override is not None:
+            return override
+        limit: RateLimit = getattr(self, route_class)
+        return limit
+
+
+PiiPolicy = Literal["redact_index", "redact_answers", "allow"]
+
+
+class PiiPolicySettings(_Section):
+    """What happens to personal data and secrets per index (see docs/security.md)."""
+
+    default: PiiPolicy = Field(
+        "allow",
+        description="redact_index: document text is redacted before it is chunked, embedded "
+        "and stored; redact_answers: stored as is, redacted in answers (text, citation quotes "
+        "and passages, streamed tokens); allow: shown to whoever may read the document. "
+        "Answer records, the audit log and logs are redacted whatever the policy.",
+    )
+    per_index: dict[str, PiiPolicy] = Field(
+        default_factory=dict, description="Policy per index name, overriding the default."
+    )
+
+    def for_index(self, index: str) -> str:
+        return self.per_index.get(index, self.default)
+
+
+class SecuritySettings(_Section):
+    """Who may call the API and read which documents (see docs/security.md)."""
+
+    dev_mode: bool = Field(
+        False,
+        description="Local development: requests without an API key act as an admin of "
+        "`default_tenant`. Refused unless `server.host` is a loopback address. "
+        "`make run` turns it on; production leaves it off.",
+    )
+    default_tenant: str = Field(
+        "default",
+        description="Tenant of documents ingested without one (CLI, dev mode).",
+    )
+    default_readers: list[str] = Field(
+        default_factory=list,
+        description="Who may read a document whose source gives no permissions: entries "
+        "'user:NAME', 'group:NAME' or '*' (everyone in the tenant). Empty (the default) fails "
+        "closed: only the tenant's admins can read such documents.",
+    )
+    ingest_roots: list[str] = Field(
+        default_factory=list,
+        description="Server folders that keys other than the operator's admins may ingest "
+        "with POST /v1/ingest. Empty: only admins of `default_tenant` ingest server paths; "
+        "everyone else pushes documents with POST /v1/documents.",
+    )
+    permissions_field: str = Field(
+        "permissions",
+        description="JSONL/CSV record field and front-matter key holding a document's "
+        "permissions ({users: [...], groups: [...]} or a list of entries).",
+    )
+
+    @field_validator("default_readers")
+    @classmethod
+    def _valid_readers(cls, value: list[str]) -> list[str]:
+        from groundwire.domain.access import parse_permissions
+
+        parse_permissions(value)  # ValueError names the bad entry
+        return value
+    rate_limit: RateLimitSettings = Field(
+        default_factory=RateLimitSettings,  # type: ignore[arg-type]
+        description="Per-key rate limits by route class (429 with Retry-After and RateLimit "
+        "headers).",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=1024**3,
+        description="Largest request body accepted (413 request.too_large); ingest/upload "
+        "routes accept up to ingest.max_file_mb instead.",
+    )
+    output_url_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Hosts answers may link to or show images from: 'example.com' matches "
+        "exactly, '.example.com' matches it and every subdomain. Empty (the default): answers "
+        "carry no external links or images at all.",
+    )
+    pii: PiiPolicySettings = Field(
+        default_factory=PiiPolicySettings,  # type: ignore[arg-type]
+        description="PII policy per index.",
+    )
+    audit_queue_size: int = Field(
+        10_000, ge=10, le=1_000_000,
+        description="Audit events buffered in memory before writers wait (never dropped).",
+    )
+
+
+CONTRACT_METRICS = (
+    "ndcg@10", "recall@10", "recall@100", "mrr@10", "hit@1", "hit@5",
+    "citation_precision", "groundedness", "abstention_rate", "answer_rate",
+    "search_p95_ms", "ask_p95_ms", "cost_per_answer",
+)
+
+
+class ContractTarget(_Section):
+    """One target of the success contract: the measured value must be >= min and/or <= max."""
+
+    min: float | None = Field(None, description="Lowest acceptable value.")
+    max: float | None = Field(None, description="Highest acceptable value.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ContractTarget:
+        if self.min is None and self.max is None:
+            raise ValueError("a contract target needs min or max")
+        return self
+
+
+class ContractSettings(_Section):
+    """The success contract checked by `groundwire eval --contract` and `versions promote`
+    (see docs/evaluation.md)."""
+
+    eval_sets: list[Path] = Field(
+        default_factory=list,
+        description="BEIR-like eval set folders (relative paths: to the config file's folder). "
+        "A set with corpus.jsonl is ingested into its own index; a set without one (e.g. from "
+        "`groundwire evalset generate`) is evaluated against `contract.index`.",
+    )
+    index: str = Field(
+        "default", description="Index (logical name) evaluated for eval sets without a corpus."
+    )
+    split: str | None = Field(None, description="Query split of the eval sets (queries_<split>).")
+    answer_limit: int = Field(
+        200, ge=0, le=100_000,
+        description="Most questions per set sent through the full answer flow (citation "
+        "precision, groundedness, abstention, answer latency and cost).",
+    )
+    targets: dict[str, ContractTarget] = Field(
+        default_factory=dict,
+        description="Metric -> {min, max}. Metrics: " + ", ".join(CONTRACT_METRICS) + ". "
+        "A target no eval set could measure (e.g. groundedness without an LLM) is a miss.",
+    )
+    history: bool = Field(
+        True, description="Keep every contract report under data_dir/eval_history/."
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, ContractTarget]) -> dict[str, ContractTarget]:
+        unknown = sorted(set(value) - set(CONTRACT_METRICS))
+        if unknown:
+            raise ValueError(f"unknown contract metric(s) {unknown}; known: {CONTRACT_METRICS}")
+        return value
+
+
 class Settings(BaseSettings):
     """Effective configuration. See docs/configuration.md (generated from these descriptions)."""
 
@@ -441,8 +666,11 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     budgets: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
     cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
+    autotune: AutoTuneSettings = Field(default_factory=AutoTuneSettings)  # type: ignore[arg-type]
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)  # type: ignore[arg-type]
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)  # type: ignore[arg-type]
+    security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
+    contract: ContractSettings = Field(default_factory=ContractSettings)  # type: ignore[arg-type]
     config_file: Path | None = Field(
         None, description="The TOML file these settings were read from (set automatically)."
     )
@@ -455,6 +683,23 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError("database_url must start with postgresql:// (GROUNDWIRE_DATABASE_URL)")
         return value
+
+    @model_validator(mode="after")
+    def _dev_mode_loopback_only(self) -> Settings:
+        import ipaddress
+
+        if self.security.dev_mode:
+            host = self.server.host
+            try:
+                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise ValueError(
+                    f"security.dev_mode lets requests without an API key in as an admin; it is "
+                    f"refused on server.host {host!r} (use 127.0.0.1, or create keys with "
+                    "`groundwire keys create`)")
+        return self
 
     @model_validator(mode="after")
     def _chunks_fit_window(self) -> Settings:

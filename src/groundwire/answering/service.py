@@ -17,6 +17,10 @@ The flow of one question (``ask`` and ``ask_stream`` share it):
    sentences dropped or flagged per ``llm.unsupported``; groundedness and per-citation support
    go on the answer. An answer with nothing supported left falls back to extractive.
 8. Every provider failed → the extractive answer, ``degraded=True`` with the last failure code.
+9. On the way out (``AnswerGuard``, ``safety/output_filter.py``), for every path: PII is
+   redacted where the index's policy is ``redact_answers``, and images, links and URLs to
+   hosts not on ``security.output_url_allowlist`` are removed — from the answer text,
+   citation quotes and verification sentences, and from streamed tokens before they are sent.
 
 Streaming yields ``AnswerDelta`` (text as the model writes it), ``AnswerRestart`` (a provider
 failed after it had produced text: discard what was shown), then one ``AnswerDone`` with the
@@ -45,6 +49,7 @@ from groundwire.llm.chain import ChainOutcome, FallbackChain, Restart
 from groundwire.llm.prompts import NOT_FOUND_ANSWER, PackedPrompt, PromptTemplate, pack_prompt
 from groundwire.llm.provider import Usage
 from groundwire.retrieval.hybrid import HybridRetriever
+from groundwire.safety.output_filter import AnswerGuard, OutputFilter
 from groundwire.settings import LLMSettings
 from groundwire.stores.base import Store
 
@@ -96,8 +101,12 @@ class AnswerService:
         store: Store | None = None,
         llm: LLMAnswering | None = None,
         tracer: trace.Tracer | None = None,
+        guard: AnswerGuard | None = None,
     ) -> None:
+        """``guard`` sanitizes everything shown (PII policy, output URL filter); default: the
+        output filter with an empty allowlist (no external links or images in answers)."""
         self._retriever = retriever
+        self.guard = guard or AnswerGuard(OutputFilter())
         self.answerer = answerer
         self._passages = passages
         self._pool = encode_pool
@@ -114,7 +123,7 @@ class AnswerService:
 
     async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
         final: Answer | None = None
-        async for event in self._run(request, principal, stream=False):
+        async for event in self._guarded(request, self._run(request, principal, stream=False)):
             if isinstance(event, AnswerDone):
                 final = event.answer
         assert final is not None
@@ -123,7 +132,40 @@ class AnswerService:
     def ask_stream(
         self, request: SearchRequest, *, principal: str = ANONYMOUS
     ) -> AsyncIterator[AnswerEvent]:
-        return self._run(request, principal, stream=True)
+        return self._guarded(request, self._run(request, principal, stream=True))
+
+    async def _guarded(
+        self, request: SearchRequest, events: AsyncIterator[AnswerEvent]
+    ) -> AsyncIterator[AnswerEvent]:
+        """The way out: streamed text is released only once it cannot be (part of) a
+        disallowed link, image or URL and is PII-redacted per the index's policy; the final
+        answer is sanitized the same way (``safety/output_filter.py``)."""
+        from contextlib import aclosing
+
+        loop = asyncio.get_running_loop()
+        stream = self.guard.stream(request.index)
+        if self.guard.redacts(request.index):  # build the PII detector off the loop, once
+            await loop.run_in_executor(self._pool, self.guard.warm)
+        async with aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                if isinstance(event, AnswerDelta):
+                    # Inline, no await: a token is yielded from inside the fallback chain's
+                    # timeouts, which must not fire while this generator waits elsewhere.
+                    text = stream.feed(event.text)
+                    if text:
+                        yield AnswerDelta(text)
+                elif isinstance(event, AnswerRestart):
+                    stream.reset()
+                    yield event
+                elif isinstance(event, AnswerDone):
+                    rest = stream.flush()
+                    if rest:
+                        yield AnswerDelta(rest)
+                    answer = await loop.run_in_executor(
+                        self._pool, self.guard.answer, request.index, event.answer)
+                    yield AnswerDone(answer)
+                else:
+                    yield event
 
     async def _run(
         self, request: SearchRequest, principal: str, *, stream: bool
@@ -254,7 +296,10 @@ class AnswerService:
         generation = await self._store.generation(request.index)
         models = ",".join(f"{p.name}:{p.model}" for p in llm.chain.providers)
         return cache_key(
-            question=request.query, scope=dict(request.filters), index=request.index,
+            # Who reads is part of the scope: two readers never share an answer built from
+            # passages only one of them may read.
+            question=request.query, index=request.index,
+            scope={**dict(request.filters), "access": _access_key(request)},
             generation=generation, prompt=f"{llm.template.id}:{llm.template.content_hash}",
             models=models,
         )
@@ -343,3 +388,10 @@ def _quote(hit: Hit, answer: str) -> str:
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 2)
+
+
+def _access_key(request: SearchRequest) -> list[str] | str:
+    access = request.access
+    if access is None or access.unrestricted:
+        return "system"
+    return [str(access.tenant), *sorted(access.tokens)]

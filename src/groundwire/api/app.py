@@ -15,15 +15,19 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from groundwire import __version__
-from groundwire.api.errors import install_error_handlers
+from groundwire.api.errors import error_response, install_error_handlers
+from groundwire.api.openapi import install as install_openapi
 from groundwire.api.routes import (
+    admin,
     assessments,
+    audit,
     documents,
     health,
     ingest,
     monitoring,
     openai_compat,
     query,
+    tuning,
     web,
 )
 from groundwire.embedding.base import Embedder
@@ -34,6 +38,8 @@ log = logging.getLogger("groundwire.api")
 
 def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
     from groundwire.api.routes import metrics
+    from groundwire.security.limits import BodyLimitMiddleware
+    from groundwire.security.ratelimit import RateLimitHeadersMiddleware
     from groundwire.telemetry import Telemetry
     from groundwire.telemetry.middleware import TelemetryMiddleware
 
@@ -62,6 +68,25 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     )
     app.state.telemetry = telemetry
     install_error_handlers(app)
+    install_openapi(app)  # documents 401/403/429/400/413 (api/openapi.py)
+    # Added before the request-id middleware below, so inside it: their responses carry
+    # X-Request-ID. Body size limits (413) and RateLimit headers (security/).
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+
+    @app.middleware("http")
+    async def key_required(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """401 before anything reads the body: a request without any key gets the same answer
+        whatever it sends (the routes' ``require`` dependency verifies keys that are sent)."""
+        if (settings.security.dev_mode or request.headers.get("authorization")
+                or _public(request.url.path)):
+            return await call_next(request)
+        return error_response(
+            request, 401, "auth.missing_key",
+            "an API key is required: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": 'Bearer realm="groundwire"'})
 
     @app.middleware("http")
     async def request_id(
@@ -84,8 +109,18 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     app.include_router(metrics.router)
     for module in (health, query, openai_compat, ingest, assessments, documents, monitoring,
-                   web):
+                   admin, audit, tuning, web):
         app.include_router(module.router)
     static = resources.files("groundwire.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
+
+
+# Paths served without a key: liveness, the ask page shell and its static files, and the API's
+# own description (no data in any of them).
+_PUBLIC_PATHS = frozenset({"/healthz", "/", "/openapi.json", "/docs", "/redoc",
+                           "/docs/oauth2-redirect"})
+
+
+def _public(path: str) -> bool:
+    return path in _PUBLIC_PATHS or path.startswith("/static/")

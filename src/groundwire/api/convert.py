@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from groundwire.api.schemas import AskResponse, CitationOut, DocumentOut, HitOut
+from groundwire.api.schemas import AskResponse, CitationOut, DocumentOut, HitOut, PermissionsBody
 from groundwire.domain import Answer, Citation, DocumentRecord, Hit
+from groundwire.security.principal import Principal
 
 
 def hit_out(hit: Hit) -> HitOut:
@@ -41,10 +42,20 @@ def answer_out(answer: Answer) -> AskResponse:
     )
 
 
-def document_out(d: DocumentRecord) -> DocumentOut:
+def document_out(d: DocumentRecord, principal: Principal | None = None) -> DocumentOut:
+    """A document as the API shows it; its permissions only to its tenant's admins."""
+    show = principal is not None and principal.is_admin and principal.tenant == d.tenant
     return DocumentOut(
         id=d.id, uri=d.uri, title=d.title, state=d.state.value, error_code=d.error_code,
         error_message=d.error_message, chunks=d.chunk_count,
         modified_at=d.modified_at.isoformat() if d.modified_at else None,
         indexed_at=d.indexed_at.isoformat() if d.indexed_at else None,
+        permissions=_permissions(d.tenant, d.readers) if show else None,
     )
+
+
+def _permissions(tenant: str, readers: tuple[str, ...]) -> PermissionsBody:
+    prefix = f"t:{tenant}:"
+    users = [r[len(prefix) + 5:] for r in readers if r.startswith(prefix + "user:")]
+    groups = [r[len(prefix) + 6:] for r in readers if r.startswith(prefix + "group:")]
+    return PermissionsBody(users=users, groups=groups, everyone=prefix + "everyone" in readers)

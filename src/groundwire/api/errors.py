@@ -15,11 +15,15 @@ from groundwire.errors import (
     BudgetExceeded,
     ConfigurationError,
     EmbeddingError,
+    Forbidden,
     GroundwireError,
     IndexNotReady,
     InvalidRequest,
     NotFound,
+    RateLimited,
+    RequestTooLarge,
     StoreUnavailable,
+    Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,10 @@ STATUS_BY_ERROR: list[tuple[type[GroundwireError], int]] = [
     (EmbeddingError, 500),
     (ConfigurationError, 500),
     (BudgetExceeded, 429),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
+    (RequestTooLarge, 413),
 ]
 
 
@@ -57,10 +65,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GroundwireError)
     async def _groundwire(request: Request, exc: GroundwireError) -> JSONResponse:
         status = next((s for kind, s in STATUS_BY_ERROR if isinstance(exc, kind)), 500)
-        headers = {"Retry-After": "5"} if status == 503 else None
-        if isinstance(exc, BudgetExceeded):
-            headers = {"Retry-After": str(exc.retry_after)}
-        return error_response(request, status, exc.code, exc.message, headers=headers)
+        headers = {"Retry-After": "5"} if status == 503 else {}
+        headers.update(getattr(exc, "headers", None) or {})  # Retry-After, RateLimit, ...
+        return error_response(request, status, exc.code, exc.message, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -73,8 +80,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(request, exc.status_code, code, str(exc.detail))
+        code = {404: "not_found", 405: "method_not_allowed",
+                413: "request.too_large"}.get(exc.status_code, "http_error")
+        limit = getattr(exc, "limit", None)  # security/limits.py BodyTooLarge
+        details = {"limit_bytes": limit} if limit is not None else None
+        return error_response(request, exc.status_code, code, str(exc.detail), details)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

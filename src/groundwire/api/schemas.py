@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from groundwire.domain import Permissions
+
+# PostgreSQL text and jsonb cannot hold NUL: strings that reach SQL refuse it (422, not 500).
+_NO_NUL = r"^[^\x00]*$"
+NoNulStr = Annotated[str, StringConstraints(pattern=_NO_NUL)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    uri_prefix: str | None = Field(None, description="Only documents whose uri starts with this.")
-    media_type: str | None = Field(None, description="Only documents of this media type.")
-    metadata: dict[str, Any] | None = Field(
-        None, description="Only documents whose metadata contains all these key/value pairs."
+    uri_prefix: str | None = Field(None, max_length=2000, pattern=_NO_NUL,
+                                   description="Only documents whose uri starts with this.")
+    media_type: str | None = Field(None, max_length=200, pattern=_NO_NUL,
+                                   description="Only documents of this media type.")
+    metadata: dict[NoNulStr, Any] | None = Field(
+        None, max_length=50,
+        description="Only documents whose metadata contains all these key/value pairs."
     )
+
+    @field_validator("metadata")
+    @classmethod
+    def _no_nul(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and _has_nul(value):
+            raise ValueError("metadata values may not contain NUL (\\u0000)")
+        return value
 
 
 class SearchBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(..., min_length=1, max_length=20000, description="Search query.")
-    index: str = Field("default", description="Index name.")
+    index: str = Field("default", max_length=64, description="Index name.")
     top_k: int = Field(10, ge=1, le=100, description="Number of hits.")
     filters: Filters = Field(default_factory=Filters)  # type: ignore[arg-type]
 
@@ -27,7 +53,7 @@ class SearchBody(BaseModel):
 class AskBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., min_length=1, max_length=20000, description="The question.")
-    index: str = Field("default", description="Index name.")
+    index: str = Field("default", max_length=64, description="Index name.")
     filters: Filters = Field(default_factory=Filters)  # type: ignore[arg-type]
     stream: bool = Field(
         False,
@@ -40,8 +66,9 @@ class AskBody(BaseModel):
 
 class IngestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str = Field(..., description="Folder or file on the server's file system.")
-    index: str = Field("default", description="Index name.")
+    path: str = Field(..., max_length=4096,
+                      description="Folder or file on the server's file system.")
+    index: str = Field("default", max_length=64, description="Index name.")
     retry_failed: bool = Field(False, description="Re-process documents that failed before.")
     wait: bool = Field(False, description="Block until done and return the report.")
 
@@ -49,11 +76,13 @@ class IngestBody(BaseModel):
 class AssessmentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str | None = Field(
-        None, description="Folder, file or JSONL/JSONL.GZ records file on the server "
+        None, max_length=4096, description="Folder, file or JSONL/JSONL.GZ records file on "
+        "the server "
         "(assessed before ingestion)."
     )
-    index: str | None = Field(None, description="Or: an indexed index to assess.")
-    questions: list[str] | None = Field(
+    index: str | None = Field(None, max_length=64,
+                              description="Or: an indexed index to assess.")
+    questions: list[Annotated[str, StringConstraints(max_length=2000)]] | None = Field(
         None, max_length=5000,
         description="Questions for the coverage dimension; default: derived from headings.",
     )
@@ -189,6 +218,49 @@ class DocumentOut(BaseModel):
     chunks: int
     modified_at: str | None
     indexed_at: str | None
+    permissions: PermissionsBody | None = Field(
+        None, description="Who may read it (shown to the tenant's admins only)."
+    )
+
+
+_NAME = r"^[A-Za-z0-9._@+-]{1,200}$"
+
+
+class PermissionsBody(BaseModel):
+    """Who may read a document. Empty lists and everyone=false: the tenant's admins only."""
+
+    model_config = ConfigDict(extra="forbid")
+    users: list[Annotated[str, StringConstraints(pattern=_NAME)]] = Field(
+        default_factory=list, max_length=1000)
+    groups: list[Annotated[str, StringConstraints(pattern=_NAME)]] = Field(
+        default_factory=list, max_length=1000)
+    everyone: bool = Field(False, description="Every user of the tenant may read it.")
+
+    def to_domain(self) -> Permissions:
+        return Permissions(users=tuple(sorted(set(self.users))),
+                           groups=tuple(sorted(set(self.groups))), everyone=self.everyone)
+
+
+class PushDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uri: str = Field(..., min_length=1, max_length=2000, pattern=_NO_NUL,
+                     description="Stable id within your tenant's pushed documents.")
+    title: str = Field("", max_length=1000, pattern=_NO_NUL)
+    text: str = Field(..., min_length=1, max_length=2_000_000)
+    metadata: dict[NoNulStr, NoNulStr | int | float | bool] | None = Field(None, max_length=100)
+    permissions: PermissionsBody | None = Field(
+        None, description="Who may read it; absent: security.default_readers.")
+
+
+class PushBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    index: str = Field("default", max_length=64)
+    documents: list[PushDocument] = Field(..., min_length=1, max_length=100)
+
+
+class PushResponse(BaseModel):
+    report: IngestReportOut
+    documents: list[DocumentOut]
 
 
 class DocumentsResponse(BaseModel):

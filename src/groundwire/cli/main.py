@@ -38,6 +38,7 @@ app.add_typer(config_app, name="config")
 records_app = typer.Typer(help="Answer records: export and purge.", no_args_is_help=True)
 app.add_typer(records_app, name="records")
 
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="TOML config file (default ./groundwire.toml)."),
@@ -123,6 +124,11 @@ def ingest(
     include: Annotated[list[str] | None, typer.Option(help="Glob to include (repeatable).")] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Glob to exclude (repeatable).")] = None,
     retry_failed: Annotated[bool, typer.Option(help="Re-process failed documents.")] = False,
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", "-t", help="Tenant the documents belong to (default "
+        "security.default_tenant). Who may read each one comes from sidecars "
+        "(<file>.permissions.json, .permissions.json per folder), front matter or record "
+        "fields, else security.default_readers.")] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -143,7 +149,7 @@ def ingest(
         with progress:
             return await gw.ingest_path(
                 path, index=index, include=include, exclude=exclude,
-                retry_failed=retry_failed, progress=on_progress,
+                retry_failed=retry_failed, progress=on_progress, tenant=tenant,
             )
 
     report = _run(config, as_json, work)
@@ -249,13 +255,14 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
     """Document counts by state and errors by code."""
 
     from groundwire.domain import DocumentState
+    from groundwire.quality.autotune import tuning_status
 
     async def work(gw: Any) -> Any:
         stats = await gw.stats(index)
         failed = await gw.documents(index, state=DocumentState.FAILED, limit=20)
-        return stats, failed
+        return stats, failed, tuning_status(gw, index)
 
-    stats, failed = _run(config, as_json, work)
+    stats, failed, retrieval = _run(config, as_json, work)
     data = {
         "index": stats.name,
         "documents": dict(stats.documents_by_state),
@@ -266,11 +273,18 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
             {"uri": d.uri, "error_code": d.error_code, "error_message": d.error_message}
             for d in failed
         ],
+        "retrieval": retrieval,
     }
     if as_json:
         _emit(data)
         return
     typer.echo(f"index {data['index']} (generation {data['generation']}, {data['chunks']} chunks)")
+    typer.echo(f"  retrieval ({retrieval['source']}): {retrieval['params']}")
+    if retrieval.get("auto"):
+        auto = retrieval["auto"]
+        typer.echo(f"  auto-tuned {auto.get('tuned_at')} on generation {auto.get('generation')}: "
+                   f"{auto.get('questions')} pseudo-questions, held-out nDCG@10 "
+                   f"{auto.get('held_out_ndcg@10')}; {auto.get('reason')}")
     for state, n in data["documents"].items():
         typer.echo(f"  {state:<8} {n}")
     for d in data["failed_examples"]:
@@ -281,6 +295,9 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default server.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default server.port).")] = None,
+    dev: Annotated[bool, typer.Option(
+        "--dev", help="Local development: requests without an API key act as an admin of the "
+        "default tenant (security.dev_mode). Refused on non-loopback addresses.")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the HTTP API and the ask page."""
@@ -291,12 +308,23 @@ def serve(
 
     try:
         settings = _settings(config)
+        overrides: dict[str, Any] = {}
+        if host:
+            overrides["server"] = settings.server.model_copy(update={"host": host})
+        if dev:
+            overrides["security"] = settings.security.model_copy(update={"dev_mode": True})
+        if overrides:
+            settings = type(settings).model_validate({**settings.model_dump(), **{
+                k: v.model_dump() for k, v in overrides.items()}})
         api = create_app(settings)  # e.g. telemetry.otlp_endpoint without the exporter
     except GroundwireError as exc:
         _fail(exc, False)
         return
     configure_logging(settings.log_level, stream=sys.stderr)
-    bind_host = host or settings.server.host
+    bind_host = settings.server.host
+    if settings.security.dev_mode:
+        typer.echo("dev mode: requests without an API key act as an admin of tenant "
+                   f"{settings.security.default_tenant!r} (loopback only)", err=True)
     bind_port = port or settings.server.port
     typer.echo(f"Groundwire is serving on http://{bind_host}:{bind_port}/", err=True)
     uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning", access_log=False)
@@ -304,17 +332,35 @@ def serve(
 
 @app.command("eval")
 def evaluate(
-    dataset: Annotated[Path, typer.Option(help="BEIR-like dataset folder.")],
+    dataset: Annotated[Path | None, typer.Option(help="BEIR-like dataset folder.")] = None,
     split: Annotated[str | None, typer.Option(help="Query split (queries_<split>.jsonl).")] = None,
     index: Annotated[
         str | None, typer.Option(help="Index to (re)use; default: eval-<folder name>.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Evaluate only the first N queries.")] = None,
+    contract: Annotated[bool, typer.Option(
+        "--contract", help="Check the success contract (section contract of groundwire.toml): "
+        "pass/fail per target, exit 5 on any miss, report kept in the eval history.")] = False,
+    compare: Annotated[tuple[str, str] | None, typer.Option(
+        help="Compare two eval-history reports side by side: ids, 'latest', 'previous' or "
+        "version labels.")] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Ingest a labelled dataset into a named index (reused) and report retrieval metrics."""
+    """Evaluate: a labelled dataset (--dataset), the success contract (--contract), or two
+    saved reports side by side (--compare A B)."""
+    from groundwire.cli.quality import eval_compare, eval_contract
     from groundwire.quality.evaluation import run_evaluation
+
+    if contract or compare:
+        if compare:
+            eval_compare(config, as_json, *compare)
+        else:
+            eval_contract(config, as_json, index)
+        return
+    if dataset is None:
+        _fail(InvalidRequest("give --dataset, --contract or --compare A B"), as_json)
+        return
 
     async def work(gw: Any) -> Any:
         return await run_evaluation(gw, dataset, split=split, index=index, limit=limit,
@@ -329,15 +375,33 @@ def evaluate(
 
 @app.command()
 def tune(
-    dataset: Annotated[Path, typer.Option(help="BEIR-like dataset folder with labels.")],
+    dataset: Annotated[
+        Path | None, typer.Option(help="BEIR-like dataset folder with labels.")] = None,
     split: Annotated[str | None, typer.Option(help="Query split to tune on, e.g. train.")] = None,
-    index: Annotated[str | None, typer.Option(help="Index to tune; default: folder name.")] = None,
-    save: Annotated[bool, typer.Option(help="Write the result to the config file.")] = True,
+    index: Annotated[str | None, typer.Option(help="Index to tune; default: folder name "
+                                                   "(--auto: 'default').")] = None,
+    save: Annotated[bool, typer.Option(help="Write the result to the config file (--auto: "
+                                            "to the store).")] = True,
+    auto: Annotated[bool, typer.Option("--auto", help="Label-free: tune on pseudo-questions "
+                                                      "generated from the index itself.")] = False,
+    questions: Annotated[int | None, typer.Option(
+        help="--auto: pseudo-questions (default autotune.questions).")] = None,
+    seed: Annotated[int, typer.Option(help="--auto: seed of the pseudo-questions.")] = 0,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Learn fusion weights for an index from labelled queries; never below BM25 alone."""
+    """Learn fusion weights for an index from labelled queries (--dataset) or, with --auto,
+    from pseudo-questions on its own corpus; never below BM25 alone."""
     from groundwire.quality.tuning import run_tuning, save_tuning
+
+    if auto:
+        from groundwire.cli.tuning import tune_auto
+
+        tune_auto(config, as_json, index or "default", questions, seed, save)
+        return
+    if dataset is None:
+        _fail(InvalidRequest("give --dataset (labelled) or --auto (label-free)"), as_json)
+        return
 
     async def work(gw: Any) -> Any:
         return await run_tuning(gw, dataset, split=split, index=index, progress=sys.stderr)
@@ -580,6 +644,26 @@ def config_docs() -> None:
     from groundwire.settings import reference_markdown
 
     typer.echo(reference_markdown(), nl=False)
+
+
+# Command groups in their own modules (cli/<topic>.py); they import helpers from this module.
+from groundwire.cli.db import db_app  # noqa: E402
+from groundwire.cli.quality import evalset_app  # noqa: E402
+from groundwire.cli.versions import versions_app  # noqa: E402
+
+app.add_typer(evalset_app, name="evalset")
+app.add_typer(versions_app, name="versions")
+app.add_typer(db_app, name="db")
+from groundwire.cli.keys import keys_app, users_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+from groundwire.cli.audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+from groundwire.cli.tuning import adapt  # noqa: E402
+
+app.command("adapt")(adapt)
 
 
 def run() -> None:

@@ -1,5 +1,6 @@
 """Domain values: frozen dataclasses, standard library only, no I/O."""
 
+from groundwire.domain.access import Access, Permissions, parse_permissions
 from groundwire.domain.documents import (
     Block,
     Chunk,
@@ -11,6 +12,9 @@ from groundwire.domain.documents import (
 from groundwire.domain.results import Answer, Citation, Hit, IngestReport, SearchRequest
 
 __all__ = [
+    "Access",
+    "Permissions",
+    "parse_permissions",
     "Answer",
     "Block",
     "Chunk",

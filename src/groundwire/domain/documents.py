@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from groundwire.domain.access import Permissions
+
 
 def content_hash(data: bytes | str) -> str:
     """Deterministic id for content (P2): sha256 hex of the UTF-8 bytes."""
@@ -42,6 +44,10 @@ class SourceItem:
     title: str | None = None
     text: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # Who may read it, as the source states it (sidecar, record field, push API); None: the
+    # parsed document's front matter decides, else ``security.default_readers``.
+    permissions: Permissions | None = None
+    permissions_error: str | None = None  # the source's permissions could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,9 @@ class Chunk:
     and ``text`` is exactly that slice. ``header`` (title and heading path) is prepended to what
     the embedder and the keyword index see (``search_text``), so a passage keeps its context;
     ``content_hash`` hashes ``search_text`` and keys the stored embedding, so identical passages
-    are embedded once per model.
+    are embedded once per model. ``hash_scope`` (the tenant, for every tenant but the default
+    one) is mixed into the hash: embeddings are shared within a tenant, never across tenants, so
+    an ingest report ("chunks reused") cannot reveal that another tenant holds the same text.
     """
 
     position: int
@@ -87,6 +95,7 @@ class Chunk:
     char_start: int
     char_end: int
     token_count: int
+    hash_scope: str = ""
 
     @property
     def search_text(self) -> str:
@@ -94,6 +103,8 @@ class Chunk:
 
     @property
     def content_hash(self) -> str:
+        if self.hash_scope:
+            return content_hash(f"{self.hash_scope}\x00{self.search_text}")
         return content_hash(self.search_text)
 
 
@@ -118,3 +129,5 @@ class DocumentRecord:
     indexed_at: datetime | None = None
     chunk_count: int = 0
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    tenant: str = "default"
+    readers: tuple[str, ...] = ()

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from groundwire.domain.access import Access
+
 
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
@@ -19,6 +21,9 @@ class SearchRequest:
     index: str = "default"
     top_k: int = 10
     filters: Mapping[str, Any] = field(default_factory=dict)
+    # Who is reading: applied inside both retrievers before ranking. None reads everything and
+    # is only for trusted in-process callers (CLI, evaluation); the API always sets it.
+    access: Access | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class Hit:
     keyword_rank: int | None = None
     vector_rank: int | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    admitted_by: str | None = None  # the reader entry that let this reader see it (audit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,15 @@ def sentence_transformers(settings: EmbeddingSettings) -> Embedder:
 
 def fake(settings: EmbeddingSettings) -> Embedder:
     """Hash-seeded vectors: unit tests and plumbing demos only, no semantic quality."""
+    import re
+
     from groundwire.embedding.fake import FakeEmbedder
 
-    return FakeEmbedder(max_tokens=settings.max_seq_tokens)
+    # embedding.model "fake-<dim>" picks the dimension (and so the model id): tests of model
+    # switches use two fake models.
+    sized = re.fullmatch(r"fake-(\d+)", settings.model)
+    dimension = int(sized.group(1)) if sized else 32
+    return FakeEmbedder(dimension=dimension, max_tokens=settings.max_seq_tokens)
 
 
 BUILTIN_EMBEDDERS: dict[str, Callable[[EmbeddingSettings], Any]] = {

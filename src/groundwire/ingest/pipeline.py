@@ -22,7 +22,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from groundwire.domain import Block, Chunk, IngestReport, ParsedDocument, SourceItem
+from groundwire.domain import (
+    Block,
+    Chunk,
+    IngestReport,
+    ParsedDocument,
+    Permissions,
+    SourceItem,
+    parse_permissions,
+)
 from groundwire.domain.documents import DocumentState, content_hash
 from groundwire.embedding.base import Embedder
 from groundwire.errors import DocumentError, ParseError
@@ -30,6 +38,7 @@ from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.cleaning import clean_document
 from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES, iter_records
 from groundwire.registry import Parser
+from groundwire.settings import PiiPolicySettings
 from groundwire.stores.base import DocumentWrite, KnownDocument, Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,7 @@ class RecordFields:
     id: str = "id"
     title: str = "title"
     text: str = "text"
+    permissions: str | None = "permissions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,7 @@ class _Prepared:
     title: str = ""
     metadata: dict[str, object] | None = None
     error: DocumentError | None = None
+    readers: tuple[str, ...] = ()
 
 
 class IngestPipeline:
@@ -66,15 +77,32 @@ class IngestPipeline:
         chunker_fingerprint: str,
         record_fields: RecordFields | None = None,
         batch_size: int = 64,
+        default_permissions: Permissions | None = None,
+        shared_tenant: str = "default",
+        pii: PiiPolicySettings | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
+        """``default_permissions``: who reads a document whose source and front matter name
+        nobody (None: the tenant's admins only — fail closed)."""
         self._store = store
         self._embedder = embedder
         self._chunker = chunker
         self._parsers = parsers
         self._fields = record_fields or RecordFields()
         self._batch_size = batch_size
+        self._default_permissions = default_permissions or Permissions()
+        self._shared_tenant = shared_tenant  # its chunk hashes carry no tenant scope
+        # PII policy per index (security.pii): "redact_index" redacts the cleaned text before
+        # chunking, so no chunk, header, title or embedding ever holds the raw value.
+        self._pii = pii or PiiPolicySettings(default="allow")
+        self._redactor = redact
+        # Permission *policy* is part of the fingerprint: changing the default readers or the
+        # permissions field re-reads every document (re-embedding nothing: vectors are keyed
+        # by passage text).
+        policy = json.dumps([self._default_permissions.as_json(), self._fields.permissions,
+                             self._pii.model_dump(mode="json")])
         self.fingerprint = content_hash(
-            f"{PIPELINE_VERSION}|{chunker_fingerprint}|{embedder.model_id}"
+            f"{PIPELINE_VERSION}|{chunker_fingerprint}|{embedder.model_id}|{policy}"
         )[:16]
 
     async def run(
@@ -86,11 +114,14 @@ class IngestPipeline:
         retry_failed: bool = False,
         delete_missing: bool = True,
         progress: Progress | None = None,
+        tenant: str = "default",
     ) -> IngestReport:
-        """Ingest ``items`` from ``source`` (kind, location) into ``index``."""
+        """Ingest ``items`` from ``source`` (kind, location) into ``index`` for ``tenant``
+        (every document of the run belongs to it; a source naming another tenant fails that
+        document with ``permissions.tenant_mismatch``)."""
         started = time.perf_counter()
         report = IngestReport()
-        source_id = await self._store.ensure_source(index, *source)
+        source_id = await self._store.ensure_source(index, *source, tenant=tenant)
         known = await self._store.known_documents(index, source_id)
         expanded = await asyncio.to_thread(lambda: list(self._expand(items, report)))
         failures = [p for p in expanded if p.error is not None]
@@ -105,18 +136,22 @@ class IngestPipeline:
             else:
                 todo.append(prepared)
         await self._store.mark_pending(
-            index, [p.item.uri for p in todo if p.item.uri not in known], source_id
+            index, [p.item.uri for p in todo if p.item.uri not in known], source_id,
+            tenant=tenant,
         )
         for failed in failures:
-            await self._fail(index, failed, source_id, report)
+            await self._fail(index, failed, source_id, report, tenant)
 
         total = len(todo)
         done = 0
         if progress:
             progress(0, total)
+        redact = self._redact if self._pii.for_index(index) == "redact_index" else None
         for batch in _batches(todo, self._batch_size):
-            prepared = await asyncio.to_thread(lambda b=batch: [self._prepare(p) for p in b])
-            await self._commit(index, prepared, source_id, report)
+            prepared = await asyncio.to_thread(
+                lambda b=batch: [self._prepare(p, tenant, redact) for p in b]
+            )
+            await self._commit(index, prepared, source_id, report, tenant)
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -155,30 +190,47 @@ class IngestPipeline:
                     frozen = _with_bytes(item, data)
                     records = list(
                         iter_records(frozen, id_field=self._fields.id,
-                                     title_field=self._fields.title, text_field=self._fields.text)
+                                     title_field=self._fields.title, text_field=self._fields.text,
+                                     permissions_field=self._fields.permissions)
                     )
                     for record in records:
                         yield _Prepared(record, _record_digest(record))
                     continue
                 # Bytes are not kept: large folders would otherwise sit in memory; the file is
-                # read again when (and only if) it needs parsing.
-                yield _Prepared(item, content_hash(data))
+                # read again when (and only if) it needs parsing. The source's permissions are
+                # part of the digest: a changed sidecar re-reads the document.
+                yield _Prepared(item, content_hash(data + _permissions_bytes(item)))
             except DocumentError as exc:  # per-document catch: record it, go on
                 yield _Prepared(item, "", error=exc)
 
-    def _prepare(self, prepared: _Prepared) -> _Prepared:
-        """Parse, clean and chunk one item (CPU only; runs in a worker thread)."""
+    def _prepare(
+        self, prepared: _Prepared, tenant: str, redact: Callable[[str], str] | None = None
+    ) -> _Prepared:
+        """Parse, clean, redact (``redact``: the index's policy is redact_index) and chunk
+        one item (CPU only; runs in a worker thread)."""
         item = prepared.item
         try:
+            if item.permissions_error is not None:
+                raise ParseError(f"{item.uri}: invalid permissions: {item.permissions_error}",
+                                 code="permissions.invalid")
             parsed = self._parse(item)
             doc = clean_document(parsed)
+            if redact is not None:
+                doc = _redacted(doc, redact)
             if not doc.blocks:
                 raise ParseError(f"{item.uri}: no text after cleaning", code="parse.empty")
             chunks = self._chunker.chunk(doc)
             if not chunks:
                 raise ParseError(f"{item.uri}: no body text to index", code="parse.empty")
+            if tenant != self._shared_tenant:  # embeddings are shared within a tenant only
+                chunks = [replace(c, hash_scope=tenant) for c in chunks]
             metadata = {**dict(item.metadata), **dict(doc.metadata)}
-            return _Prepared(item, prepared.digest, chunks, doc.title, metadata)
+            readers = self._readers(item, metadata, tenant)
+            if redact is not None:  # after the readers: permission entries are not PII
+                metadata = {k: redact(v) if isinstance(v, str) else v
+                            for k, v in metadata.items()}
+            return _Prepared(item, prepared.digest, chunks, doc.title, metadata,
+                             readers=readers)
         except DocumentError as exc:  # per-document catch: the batch goes on
             return _Prepared(item, prepared.digest, error=exc)
         except Exception as exc:  # a parser bug must not sink the batch; code it as such
@@ -186,6 +238,35 @@ class IngestPipeline:
             error = ParseError(f"{item.uri}: parser crashed: {type(exc).__name__}: {exc}",
                                code="parse.crashed")
             return _Prepared(item, prepared.digest, error=error)
+
+    def _redact(self, text: str) -> str:
+        if self._redactor is None:
+            from groundwire.safety.pii import PiiDetector
+
+            self._redactor = PiiDetector().redact
+        return self._redactor(text)
+
+    def _readers(
+        self, item: SourceItem, metadata: dict[str, object], tenant: str
+    ) -> tuple[str, ...]:
+        """Reader tokens: the source's permissions, else the front matter's (removed from the
+        metadata), else the default. Raises ``permissions.invalid`` /
+        ``permissions.tenant_mismatch``."""
+        field = self._fields.permissions
+        stated = metadata.pop(field, None) if field else None
+        permissions = item.permissions
+        if permissions is None and stated not in (None, ""):
+            try:
+                permissions = parse_permissions(stated)
+            except ValueError as exc:
+                raise ParseError(f"{item.uri}: invalid permissions: {exc}",
+                                 code="permissions.invalid") from exc
+        permissions = permissions or self._default_permissions
+        if permissions.tenant is not None and permissions.tenant != tenant:
+            raise ParseError(
+                f"{item.uri}: permissions name tenant {permissions.tenant!r}, but this ingest "
+                f"runs for tenant {tenant!r}", code="permissions.tenant_mismatch")
+        return tuple(permissions.readers(tenant))
 
     def _parse(self, item: SourceItem) -> ParsedDocument:
         if item.text is not None:
@@ -202,11 +283,12 @@ class IngestPipeline:
         return parser(item)
 
     async def _commit(
-        self, index: str, batch: Sequence[_Prepared], source_id: int, report: IngestReport
+        self, index: str, batch: Sequence[_Prepared], source_id: int, report: IngestReport,
+        tenant: str,
     ) -> None:
         ok = [p for p in batch if p.error is None and p.chunks]
         for failed in (p for p in batch if p.error is not None):
-            await self._fail(index, failed, source_id, report)
+            await self._fail(index, failed, source_id, report, tenant)
         if not ok:
             return
         texts: dict[str, str] = {}
@@ -231,6 +313,8 @@ class IngestPipeline:
                 size_bytes=p.item.size,
                 metadata=p.metadata or {},
                 source_id=source_id,
+                tenant=tenant,
+                readers=p.readers,
             )
             for p in ok
         ]
@@ -240,7 +324,8 @@ class IngestPipeline:
         report.chunks_reused += len(texts) - len(order)
 
     async def _fail(
-        self, index: str, prepared: _Prepared, source_id: int, report: IngestReport
+        self, index: str, prepared: _Prepared, source_id: int, report: IngestReport,
+        tenant: str,
     ) -> None:
         error = prepared.error
         assert error is not None  # only called for failed items
@@ -253,6 +338,8 @@ class IngestPipeline:
             content_hash=prepared.digest or None,
             modified_at=prepared.item.modified_at,
             source_id=source_id,
+            tenant=tenant,
+            readers=(prepared.item.permissions or self._default_permissions).readers(tenant),
         )
         report.record_failure(error.code)
 
@@ -268,11 +355,28 @@ def _with_bytes(item: SourceItem, data: bytes) -> SourceItem:
     return replace(item, read=lambda: data, size=len(data))
 
 
+def _redacted(doc: ParsedDocument, redact: Callable[[str], str]) -> ParsedDocument:
+    """The document with its title and every block PII-redacted (``safety/pii.py``); chunks
+    are then exact slices of the redacted text."""
+    blocks = tuple(replace(b, text=redact(b.text)) for b in doc.blocks)
+    return replace(doc, title=redact(doc.title), blocks=blocks)
+
+
 def _record_digest(item: SourceItem) -> str:
+    permissions = item.permissions.as_json() if item.permissions else item.permissions_error
     payload = json.dumps(
-        [item.title, item.text, dict(item.metadata)], sort_keys=True, default=str
+        [item.title, item.text, dict(item.metadata), permissions], sort_keys=True, default=str
     )
     return content_hash(payload)
+
+
+def _permissions_bytes(item: SourceItem) -> bytes:
+    """The source's permissions as bytes for the content digest (empty when it states none,
+    so documents without sidecars keep the digest they had before permissions existed)."""
+    if item.permissions is None and item.permissions_error is None:
+        return b""
+    stated = item.permissions.as_json() if item.permissions else item.permissions_error
+    return b"\x00permissions:" + json.dumps(stated, sort_keys=True).encode("utf-8")
 
 
 def _batches(items: Sequence[_Prepared], size: int) -> Iterator[Sequence[_Prepared]]:

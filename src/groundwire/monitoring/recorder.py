@@ -5,7 +5,8 @@ Contract:
 * ``RecordWriter.submit(record)`` never blocks and never raises: the record goes on a bounded
   queue, or — queue full, writer stopped — is dropped and counted in ``dropped``.
 * The background task takes batches off the queue, redacts the question with
-  ``PiiDetector.redact`` (in a worker thread: Presidio is CPU work) and inserts the batch in one
+  ``PiiDetector.redact`` (in a worker thread: Presidio is CPU work) — and the answer text,
+  whatever the index's PII policy — and inserts the batch in one
   statement. A failed insert is logged and counted in ``failed``; the writer goes on.
 * ``flush()`` waits until everything submitted before the call is stored (or failed).
 * ``stop()`` flushes (bounded by ``drain_timeout_s``) and ends the task.
@@ -167,11 +168,14 @@ class RecordWriter:
                     queue.task_done()
 
     def _prepare(self, batch: list[AnswerRecord]) -> list[AnswerRecord]:
-        """Redact questions (PII-safe storage); embed queries that came without a vector."""
+        """Redact questions and answers (PII-safe storage, whatever the index's PII policy);
+        embed queries that came without a vector (from the raw question, never stored)."""
         started = time.perf_counter()
         out = []
         for record in batch:
             changes: dict[str, Any] = {"question": self._redact(record.question)}
+            if record.answer:
+                changes["answer"] = self._redact(record.answer)
             if record.query_embedding is None and self._embed is not None:
                 changes["query_embedding"] = [float(v) for v in self._embed(record.question)]
             out.append(replace(record, **changes))

@@ -1,5 +1,10 @@
 """Reading the BEIR-like dataset format (corpus.jsonl[.gz], queries[_split].jsonl,
-qrels[_split].tsv with a header, optional answers.jsonl)."""
+qrels[_split].tsv with a header, optional answers.jsonl).
+
+Two Groundwire extensions: ``corpus.jsonl`` may be absent (an eval set written from an
+existing index by ``groundwire evalset generate``: qrels name that index's document ids, see
+``quality.evaluation.doc_id_of``), and ``unanswerable.jsonl`` (``{"id", "text"}`` per line)
+lists questions the corpus cannot answer, where the right behaviour is to abstain."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import gzip
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -18,10 +23,11 @@ from groundwire.errors import InvalidRequest
 @dataclass(frozen=True, slots=True)
 class Dataset:
     root: Path
-    corpus: Path
+    corpus: Path | None
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     answers: dict[str, list[str]]
+    unanswerable: dict[str, str] = field(default_factory=dict)
 
     @property
     def default_index(self) -> str:
@@ -42,13 +48,14 @@ def _jsonl(path: Path) -> Iterator[dict[str, object]]:
                 yield json.loads(line)
 
 
-def load_dataset(root: Path, split: str | None = None) -> Dataset:
+def load_dataset(root: Path, split: str | None = None, *, need_corpus: bool = True) -> Dataset:
+    """Read a dataset folder; ``need_corpus=False`` accepts a folder without a corpus."""
     root = root.expanduser().resolve()
     if not root.is_dir():
         raise InvalidRequest(f"dataset folder not found: {root}")
     corpus = next((root / n for n in ("corpus.jsonl", "corpus.jsonl.gz") if (root / n).exists()),
                   None)
-    if corpus is None:
+    if corpus is None and need_corpus:
         raise InvalidRequest(f"{root} has no corpus.jsonl or corpus.jsonl.gz")
     suffix = f"_{split}" if split else ""
     queries_path = root / f"queries{suffix}.jsonl"
@@ -69,4 +76,9 @@ def load_dataset(root: Path, split: str | None = None) -> Dataset:
     if answers_path.exists():
         for a in _jsonl(answers_path):
             answers[str(a["query_id"])] = [str(x) for x in a["answers"]]  # type: ignore[union-attr]
-    return Dataset(root, corpus, queries, qrels, answers)
+    unanswerable: dict[str, str] = {}
+    unanswerable_path = root / "unanswerable.jsonl"
+    if unanswerable_path.exists():
+        unanswerable = {str(q.get("id", q.get("_id"))): str(q["text"])
+                        for q in _jsonl(unanswerable_path)}
+    return Dataset(root, corpus, queries, qrels, answers, unanswerable)

@@ -31,7 +31,12 @@ def ranked_documents(hits: Sequence[Hit]) -> list[str]:
 
 async def prepare_index(gw: Groundwire, dataset: Dataset, index: str | None,
                         progress: IO[str] | None) -> tuple[str, dict[str, Any]]:
+    """Ingest the dataset's corpus into ``index`` (default ``eval-<folder>``), reusing what is
+    stored. A dataset without a corpus is evaluated against ``index`` as it is (it must exist)."""
     name = index or dataset.default_index
+    if dataset.corpus is None:
+        await gw.stats(name)  # NotFound when the index does not exist
+        return name, {}
     started = time.perf_counter()
     report = await gw.ingest_path(dataset.corpus, index=name)
     info = {**report.as_json(), "seconds": round(time.perf_counter() - started, 2)}

@@ -6,6 +6,12 @@
 
 ``dense_weight`` 0 reproduces the keyword ranking and 1 the dense ranking exactly, so a tuner
 that includes both ends can never end up below either retriever alone on its tuning set.
+
+Query-adaptive weighting (``adaptive_weight``): shifts the dense weight per query toward the
+list whose top hit stands out more (``top_margin``). Measured with labels on SciFact and SQuAD
+(benchmarks/self_tuning.py, docs/benchmarks.md) it is not clearly better than fixed weights
+(+0.0005 and +0.005 at the strength chosen on pseudo-questions, losses at higher strength), so
+retrieval does not use it; it stays here for the benchmark and for future signals.
 """
 
 from __future__ import annotations
@@ -66,3 +72,25 @@ def _min_max(scores: dict[int, float]) -> dict[int, float]:
     if hi - lo < 1e-12:
         return {c: 1.0 for c in scores}
     return {c: (s - lo) / (hi - lo) for c, s in scores.items()}
+
+
+def top_margin(ranked: Ranked, depth: int = 10) -> float:
+    """How much the top hit stands out: ``(s1 - s2) / (s1 - s_depth)`` over the first
+    ``depth`` scores, in [0, 1]; 0 for fewer than 3 hits or flat scores. Scale-free, so BM25
+    and cosine scores are comparable."""
+    scores = [s for _, s in ranked[:depth]]
+    if len(scores) < 3 or scores[0] - scores[-1] < 1e-12:
+        return 0.0
+    return float((scores[0] - scores[1]) / (scores[0] - scores[-1]))
+
+
+def adaptive_weight(keyword: Ranked, dense: Ranked, base: float, strength: float) -> float:
+    """Per-query dense weight: ``base + strength * (top_margin(dense) - top_margin(keyword))``,
+    clipped to [0, 1]. ``strength`` 0 is the fixed ``base``; an empty list gets the other
+    list's full weight."""
+    if not keyword:
+        return 1.0
+    if not dense:
+        return 0.0
+    w = base + strength * (top_margin(dense) - top_margin(keyword))
+    return min(1.0, max(0.0, w))

@@ -3,13 +3,16 @@
 Exact duplicates are handled at query time: identical passage texts collapse into the
 best-ranked hit (their embeddings are already shared by content hash at ingest).
 
-Filters are applied inside both retrievers before ranking (masked BM25 scoring; SQL ``WHERE``
-inside the pgvector index scan), never as top-k-then-filter.
+Filters and the reader's ``Access`` (tenant + reader tokens) are applied inside both
+retrievers before ranking (masked BM25 scoring over a per-tenant BM25 index; SQL ``WHERE``
+inside the pgvector index scan), never as top-k-then-filter; fetching the rows re-checks access
+in SQL, so a keyword snapshot older than a permission change cannot leak.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -72,9 +75,11 @@ class HybridRetriever:
             vector_future = loop.run_in_executor(
                 self._pool, self.embedder.encode_query, request.query
             )
+            access = request.access
+            tenant = access.tenant if access is not None and not access.unrestricted else None
             with tracer.start_as_current_span("keyword"):
-                bm25 = await self._keyword.get(request.index)
-                keyword_hits = bm25.search(request.query, n, request.filters)
+                bm25 = await self._keyword.get(request.index, tenant)
+                keyword_hits = bm25.search(request.query, n, request.filters, access)
             timings["keyword"] = _ms(t0)
             vector = await vector_future
             QUERY_VECTOR.set((request.query, vector))
@@ -84,8 +89,12 @@ class HybridRetriever:
         t1 = time.perf_counter()
         with tracer.start_as_current_span("vector"):
             dense_hits = await self._store.vector_search(
-                request.index, self.embedder.model_id, vector.tolist(), n, request.filters
+                request.index, self.embedder.model_id, vector.tolist(), n, request.filters,
+                request.access,
             )
+        # A zero query vector (no embeddable text, e.g. the query "\\") has no direction:
+        # its cosine scores are NaN, which would rank arbitrarily and serialize as null.
+        dense_hits = [(cid, score) for cid, score in dense_hits if math.isfinite(score)]
         timings["vector"] = _ms(t1)
         return Candidates(keyword_hits, dense_hits, timings)
 
@@ -123,7 +132,7 @@ class HybridRetriever:
         # identical passages (exact duplicate documents or copied sections) collapse into the
         # best-ranked one, so a result list never shows the same text twice.
         wanted = fused[: request.top_k * 2 + 10]
-        rows = await self._store.chunks_by_id([f.id for f in wanted])
+        rows = await self._store.chunks_by_id([f.id for f in wanted], request.access)
         hits: list[Hit] = []
         seen_texts: set[str] = set()
         for f in wanted:
@@ -131,14 +140,15 @@ class HybridRetriever:
             if row is None or row.text in seen_texts:
                 continue
             seen_texts.add(row.text)
-            hits.append(_hit(f, row))
+            admitted = request.access.admits(row.tenant, row.readers) if request.access else None
+            hits.append(_hit(f, row, admitted))
             if len(hits) == request.top_k:
                 break
         timings["total"] = _ms(started)
         return hits, timings
 
 
-def _hit(f: Fused, row: StoredChunk) -> Hit:
+def _hit(f: Fused, row: StoredChunk, admitted_by: str | None = None) -> Hit:
     return Hit(
         chunk_id=row.chunk_id,
         document_id=row.document_id,
@@ -154,6 +164,7 @@ def _hit(f: Fused, row: StoredChunk) -> Hit:
         keyword_rank=f.keyword_rank,
         vector_rank=f.vector_rank,
         metadata=row.metadata,
+        admitted_by=admitted_by,
     )
 
 

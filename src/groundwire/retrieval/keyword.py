@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from groundwire.domain import Access
 from groundwire.stores.base import Store, StoredChunk
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ class Bm25Index:
             self._retriever.index(tokens, show_progress=False)
         self._vocab = self._tokenizer.get_vocab_dict()
         self._mask_cache: dict[str, np.ndarray] = {}
+        # reader token -> positions of the chunks it may read (the permission pre-filter).
+        positions: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self.chunks):
+            for token in chunk.readers:
+                positions.setdefault(token, []).append(i)
+        self._readable = {t: np.array(p, dtype=np.int64) for t, p in positions.items()}
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -60,15 +67,20 @@ class Bm25Index:
         return [self._vocab[w] for w in words if w and w in self._vocab]
 
     def search(
-        self, query: str, k: int, filters: Mapping[str, Any] | None = None
+        self, query: str, k: int, filters: Mapping[str, Any] | None = None,
+        access: Access | None = None,
     ) -> list[tuple[int, float]]:
-        """Top-k (chunk id, BM25 score) with score > 0; filters applied before ranking."""
+        """Top-k (chunk id, BM25 score) with score > 0; filters and ``access`` applied before
+        ranking (a weight mask: unreadable chunks score 0 and are never candidates)."""
         if self._retriever is None or k <= 0:
             return []
         ids = self.query_tokens(query)
         if not ids:
             return []
         mask = self._mask(filters) if filters else None
+        if access is not None and not access.unrestricted:
+            allowed = self.access_mask(access)
+            mask = allowed if mask is None else mask * allowed
         if mask is not None and not mask.any():
             return []
         k = min(k, len(self.chunks))
@@ -80,6 +92,19 @@ class Bm25Index:
             for d, s in zip(docs[0], scores[0], strict=True)
             if s > 0
         ]
+
+    def access_mask(self, access: Access) -> np.ndarray:
+        """1.0 for chunks ``access`` may read (its tenant, a shared reader token), else 0."""
+        mask = np.zeros(len(self.chunks), dtype=np.float32)
+        for token in access.tokens:
+            positions = self._readable.get(token)
+            if positions is not None:
+                mask[positions] = 1.0
+        if access.tenant is not None:
+            for i in np.flatnonzero(mask):  # tokens are tenant-qualified; belt and braces
+                if self.chunks[i].tenant != access.tenant:
+                    mask[i] = 0.0
+        return mask
 
     def _mask(self, filters: Mapping[str, Any]) -> np.ndarray:
         key = repr(sorted((k, repr(v)) for k, v in filters.items()))
@@ -105,7 +130,10 @@ def chunk_matches(chunk: StoredChunk, filters: Mapping[str, Any]) -> bool:
 
 
 class KeywordIndexes:
-    """BM25 indexes per index name, rebuilt from the store when its generation moves.
+    """BM25 indexes per (index name, tenant), rebuilt from the store when the index's
+    generation moves. One index per tenant keeps term statistics (IDF, average length) — and
+    so scores — computed over that tenant's documents only; ``None`` is all tenants (trusted
+    in-process callers).
 
     A query never waits for a rebuild when an older index exists: it is served from the older
     snapshot while a rebuild runs in the background (chunks deleted since are dropped later when
@@ -115,45 +143,59 @@ class KeywordIndexes:
     def __init__(self, store: Store, params: Bm25Params | None = None) -> None:
         self._store = store
         self._params = params or Bm25Params()
-        self._indexes: dict[str, Bm25Index] = {}
-        self._builds: dict[str, asyncio.Task[Bm25Index]] = {}
+        self._indexes: dict[tuple[str, str | None], Bm25Index] = {}
+        self._builds: dict[tuple[str, str | None], asyncio.Task[Bm25Index]] = {}
 
     def loaded(self) -> dict[str, int]:
-        """Index name -> generation of the loaded snapshot."""
-        return {name: idx.generation for name, idx in self._indexes.items()}
+        """Index name -> generation of its oldest loaded snapshot."""
+        out: dict[str, int] = {}
+        for (name, _), idx in self._indexes.items():
+            out[name] = min(out.get(name, idx.generation), idx.generation)
+        return out
 
-    async def refresh(self, index: str) -> Bm25Index:
-        task = self._builds.get(index)
+    async def refresh(self, index: str, tenant: str | None = None) -> Bm25Index:
+        key = (index, tenant)
+        task = self._builds.get(key)
         if task is None or task.done():
-            task = asyncio.create_task(self._build(index))
-            self._builds[index] = task
+            task = asyncio.create_task(self._build(key))
+            self._builds[key] = task
         return await asyncio.shield(task)
 
-    def schedule_refresh(self, index: str) -> None:
-        """Start a background rebuild unless one is already running."""
-        if index not in self._builds or self._builds[index].done():
-            self._builds[index] = asyncio.create_task(self._build(index))
+    async def refresh_index(self, index: str, tenant: str | None = None) -> None:
+        """Rebuild every loaded snapshot of ``index`` (all tenants) and the one for
+        ``tenant``: after an ingest, each reader's next query sees the new documents."""
+        keys = {key for key in self._indexes if key[0] == index} | {(index, tenant)}
+        await asyncio.gather(*(self.refresh(name, t) for name, t in sorted(keys, key=str)))
 
-    async def get(self, index: str) -> Bm25Index:
-        current = self._indexes.get(index)
+    def schedule_refresh(self, index: str, tenant: str | None = None) -> None:
+        """Start a background rebuild unless one is already running."""
+        key = (index, tenant)
+        if key not in self._builds or self._builds[key].done():
+            self._builds[key] = asyncio.create_task(self._build(key))
+
+    async def get(self, index: str, tenant: str | None = None) -> Bm25Index:
+        key = (index, tenant)
+        current = self._indexes.get(key)
         generation = await self._store.generation(index)
         if current is not None and current.generation == generation:
             return current
         if current is None:
-            return await self.refresh(index)
-        self.schedule_refresh(index)
+            return await self.refresh(index, tenant)
+        self.schedule_refresh(index, tenant)
         return current
 
-    async def _build(self, index: str) -> Bm25Index:
+    async def _build(self, key: tuple[str, str | None]) -> Bm25Index:
+        index, tenant = key
         started = time.perf_counter()
-        generation, chunks = await self._store.keyword_corpus(index)
+        generation, chunks = await self._store.keyword_corpus(index, tenant)
         built = await asyncio.to_thread(Bm25Index, generation, chunks, self._params)
-        previous = self._indexes.get(index)
+        previous = self._indexes.get(key)
         if previous is None or previous.generation <= built.generation:
-            self._indexes[index] = built
+            self._indexes[key] = built
         log.info(
             "keyword_index_built",
-            extra={"index": index, "generation": generation, "chunks": len(chunks),
+            extra={"index": index, "tenant": tenant, "generation": generation,
+                   "chunks": len(chunks),
                    "ms": round((time.perf_counter() - started) * 1000, 1)},
         )
         return built

@@ -14,6 +14,10 @@ Contract (checked by ``tests/contract/test_store_contract.py`` on every implemen
   the generation, so this is also how an unknown index is detected without another query).
 * Only documents in state ``indexed`` are returned by ``vector_search`` / ``keyword_corpus``.
 * Methods raise ``StoreUnavailable`` when the database cannot be reached.
+* Read methods taking ``access`` return only documents it admits (tenant and reader tokens,
+  see ``domain/access.py``), filtering *inside* the query: ``vector_search`` still returns
+  ``k`` rows when ``k`` readable ones match, however few are readable. ``access=None`` reads
+  everything (trusted in-process callers only).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from groundwire.domain import Chunk, DocumentRecord, DocumentState
+from groundwire.domain import Access, Chunk, DocumentRecord, DocumentState
 from groundwire.domain.documents import passage_text
 from groundwire.domain.records import Alert, AnswerRecord, FeedbackEntry
+from groundwire.security.audit import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,8 @@ class DocumentWrite:
     size_bytes: int | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source_id: int | None = None
+    tenant: str = "default"
+    readers: Sequence[str] = ("t:default:admin",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,8 @@ class StoredChunk:
     char_start: int
     char_end: int
     metadata: Mapping[str, Any]
+    tenant: str = "default"
+    readers: tuple[str, ...] = ()
 
     @property
     def search_text(self) -> str:
@@ -83,6 +92,18 @@ class IndexStats:
     errors_by_code: Mapping[str, int]
     chunks: int
     embedded_chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexTuningRecord:
+    """An index's self-tuned retrieval settings (a ``RetrievalTuning`` as a dict) and the
+    evidence for them (see ``groundwire/quality/autotune.py``)."""
+
+    index: str
+    params: Mapping[str, Any]
+    evidence: Mapping[str, Any]
+    generation: int
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +127,13 @@ class Store(Protocol):
 
     async def ensure_index(self, index: str) -> None: ...
 
-    async def ensure_source(self, index: str, kind: str, location: str) -> int: ...
+    async def ensure_source(
+        self, index: str, kind: str, location: str, tenant: str = "default"
+    ) -> int: ...
 
-    async def list_indexes(self) -> list[str]: ...
+    async def list_indexes(self, tenant: str | None = None) -> list[str]:
+        """Index names; with ``tenant``, only those holding a document of that tenant."""
+        ...
 
     async def generation(self, index: str) -> int: ...
 
@@ -117,7 +142,8 @@ class Store(Protocol):
     ) -> dict[str, KnownDocument]: ...
 
     async def mark_pending(
-        self, index: str, uris: Sequence[str], source_id: int | None = None
+        self, index: str, uris: Sequence[str], source_id: int | None = None,
+        tenant: str = "default",
     ) -> None: ...
 
     async def missing_embeddings(self, model_id: str, hashes: Sequence[str]) -> set[str]: ...
@@ -133,7 +159,8 @@ class Store(Protocol):
     async def mark_failed(
         self, index: str, uri: str, *, code: str, message: str, media_type: str = "",
         content_hash: str | None = None, modified_at: datetime | None = None,
-        source_id: int | None = None,
+        source_id: int | None = None, tenant: str = "default",
+        readers: Sequence[str] = ("t:default:admin",),
     ) -> None: ...
 
     async def delete_documents(
@@ -141,12 +168,40 @@ class Store(Protocol):
     ) -> int: ...
 
     async def list_documents(
-        self, index: str, *, state: DocumentState | None = None, limit: int = 100, offset: int = 0
+        self, index: str, *, state: DocumentState | None = None, limit: int = 100,
+        offset: int = 0, access: Access | None = None,
     ) -> list[DocumentRecord]: ...
+
+    async def documents_by_uri(
+        self, index: str, uris: Sequence[str], *, tenant: str
+    ) -> list[DocumentRecord]: ...
+
+    async def count_documents(
+        self, index: str, access: Access | None = None
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """(documents by state, failed documents by error code) over readable documents."""
+        ...
+
+    async def get_document(
+        self, document_id: int, access: Access | None = None
+    ) -> DocumentRecord | None:
+        """The document when it exists *and* ``access`` admits it; else None (callers answer
+        404 either way, so ids of unreadable documents are indistinguishable from absent ones)."""
+        ...
+
+    async def set_readers(self, document_id: int, readers: Sequence[str]) -> None:
+        """Replace a document's reader tokens (bumps the index generation)."""
+        ...
+
+    async def delete_document(self, document_id: int) -> bool: ...
 
     async def stats(self, index: str) -> IndexStats: ...
 
-    async def keyword_corpus(self, index: str) -> tuple[int, list[StoredChunk]]: ...
+    async def keyword_corpus(
+        self, index: str, tenant: str | None = None
+    ) -> tuple[int, list[StoredChunk]]:
+        """Generation and every searchable chunk (of one tenant, when given)."""
+        ...
 
     async def vector_search(
         self,
@@ -155,9 +210,12 @@ class Store(Protocol):
         vector: Sequence[float],
         k: int,
         filters: Mapping[str, Any] | None = None,
+        access: Access | None = None,
     ) -> list[tuple[int, float]]: ...
 
-    async def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]: ...
+    async def chunks_by_id(
+        self, ids: Sequence[int], access: Access | None = None
+    ) -> dict[int, StoredChunk]: ...
 
     async def reserve_usage(self, principal: str, limits: Sequence[PeriodLimit]) -> str | None:
         """Atomically (across processes): when every period's counters are below its limits,
@@ -231,3 +289,47 @@ class Store(Protocol):
     async def list_alerts(
         self, *, open_only: bool = False, since: datetime | None = None, limit: int = 100
     ) -> list[Alert]: ...
+
+    # ------------------------------------------------------------------ self-tuning
+    # Auto-tuned retrieval settings per index (migration 0008; groundwire/quality/autotune.py).
+
+    async def save_index_tuning(
+        self, index: str, params: Mapping[str, Any], evidence: Mapping[str, Any],
+        generation: int,
+    ) -> None:
+        """Replace the index's auto-tuning (creating the index row if needed)."""
+        ...
+
+    async def index_tunings(self) -> dict[str, IndexTuningRecord]:
+        """Every index's auto-tuning, by index name."""
+        ...
+
+    async def delete_index_tuning(self, index: str) -> bool:
+        """Forget an index's auto-tuning; True when there was one."""
+        ...
+
+    # ------------------------------------------------------------------ rate limits, audit
+    # Token buckets and the audit log (migration 0006; groundwire/security/ratelimit.py and
+    # groundwire/security/audit.py).
+
+    async def take_token(
+        self, key: str, route_class: str, *, capacity: int, per_second: float
+    ) -> tuple[bool, float]:
+        """Atomically (across processes) refill the bucket ``(key, route_class)`` for the time
+        elapsed since its last use (at ``per_second``, capped at ``capacity``; a new bucket
+        starts full) and take one token if there is one. Returns (taken, tokens left)."""
+        ...
+
+    async def insert_audit(self, events: Sequence[AuditEvent]) -> None:
+        """Append audit events (ids assigned in insertion order)."""
+        ...
+
+    async def list_audit(
+        self, *, tenant: str | None = None, since: datetime | None = None,
+        until: datetime | None = None, action: str | None = None, after_id: int | None = None,
+        limit: int = 1000,
+    ) -> list[AuditEvent]:
+        """Audit events by id (insertion order), ``since <= at < until``; ``action`` matches
+        exactly, or ``X.*`` ``X`` and every ``X.<...>`` action; page with
+        ``after_id`` (the last event's id)."""
+        ...

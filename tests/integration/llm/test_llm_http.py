@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import LiveServer, running_server
+from live_server import LiveServer, mint_key, running_server
 from support.fault_llm import FaultLLMServer
 from support.llm import QUESTION, grounded_reply, provider
 
 pytestmark = pytest.mark.integration
-LIMITED_KEY = "gw-test-limited-key"
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +28,14 @@ def upstream() -> Iterator[FaultLLMServer]:
 def llm_server(
     pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, upstream: FaultLLMServer
 ) -> Iterator[LiveServer]:
-    import hashlib
-
-    principal = "key:" + hashlib.sha256(LIMITED_KEY.encode()).hexdigest()[:16]
+    principal = "default/limited"  # budgets are per <tenant>/<user>
     env = {
         "GROUNDWIRE_LLM__PROVIDERS": json.dumps([provider("primary", upstream)]),
         "GROUNDWIRE_CACHE__ENABLED": "false",
         "GROUNDWIRE_BUDGETS__OVER_BUDGET": "reject",
         "GROUNDWIRE_BUDGETS__PRINCIPALS": json.dumps({principal: {"requests_per_day": 1}}),
+        # the corpus is readable by every user of the default tenant, not only its admins
+        "GROUNDWIRE_SECURITY__DEFAULT_READERS": json.dumps(["*"]),
     }
     with running_server(pg_admin_url, tmp_path_factory.mktemp("llm"), env) as server:
         yield server
@@ -121,7 +120,8 @@ def test_json_ask_reports_provider_and_groundedness(llm_server: LiveServer) -> N
 def test_a_key_over_budget_gets_429_and_no_upstream_call(
     llm_server: LiveServer, upstream: FaultLLMServer
 ) -> None:
-    headers = {"Authorization": f"Bearer {LIMITED_KEY}"}
+    key = mint_key(llm_server, "default", "limited", ("ask",))
+    headers = {"Authorization": f"Bearer {key}"}
     with llm_server.client(timeout=60) as client:
         first = client.post("/v1/ask", json={"question": QUESTION}, headers=headers)
         assert first.status_code == 200 and first.json()["provider"] == "primary"

@@ -8,12 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from groundwire.api.deps import get_app
+from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import AssessmentBody, AssessmentJobOut, ErrorResponse
 from groundwire.app import AssessmentJob, Groundwire
 from groundwire.errors import NotFound
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+# Assessments read server paths and whole indexes (every tenant): the operator's tool.
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"],
+                   dependencies=[Depends(require("operator"))])
 
 
 def job_out(job: AssessmentJob) -> AssessmentJobOut:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from groundwire.api.deps import get_app
+from groundwire.api.deps import get_app, require
 from groundwire.app import Groundwire
 
 router = APIRouter(tags=["health"])
@@ -22,6 +22,7 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="Readiness: store reachable and keyword indexes at the store's generation",
     responses={503: {"description": "Not ready; the body says which check failed."}},
+    dependencies=[Depends(require(None))],
 )
 async def readyz(gw: Groundwire = Depends(get_app)) -> Any:
     report = await gw.readiness()

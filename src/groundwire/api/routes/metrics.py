@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from groundwire.api.deps import get_app
+from groundwire.api.deps import get_app, require
 from groundwire.app import Groundwire
 from groundwire.errors import NotFound
 from groundwire.stores.base import IndexStats
@@ -20,7 +20,7 @@ from groundwire.stores.base import IndexStats
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require("operator"))])
 async def metrics(request: Request, gw: Groundwire = Depends(get_app)) -> Response:
     telemetry = request.app.state.telemetry
     if telemetry.metrics is None:

@@ -10,13 +10,18 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundwire.api.deps import get_app, get_principal
+from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import ErrorResponse
 from groundwire.app import Groundwire
+from groundwire.errors import NotFound
+from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["monitoring"])
-ERRORS = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+          422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
           503: {"model": ErrorResponse}}
+# Records, monitors, alerts and gaps span every tenant: the installation's operator sees them.
+OPERATOR = [Depends(require("operator"))]
 MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -24,9 +29,11 @@ class FeedbackBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     record_id: str = Field(..., max_length=64, description="record_id of a search/ask response.")
     helpful: bool = Field(..., description="Thumbs up (true) or down (false).")
-    comment: str | None = Field(None, max_length=4000, description="Free text (PII-redacted).")
+    comment: str | None = Field(None, max_length=4000, pattern=r"^[^\x00]*$",
+                                 description="Free text (PII-redacted).")
     expected_passage: str | None = Field(
-        None, max_length=2000, description="The passage that should have been cited: a chunk "
+        None, max_length=2000, pattern=r"^[^\x00]*$",
+        description="The passage that should have been cited: a chunk "
         "id or a document uri."
     )
 
@@ -53,18 +60,22 @@ def _utc(value: datetime | None) -> datetime | None:
              "passage)")
 async def feedback(
     body: FeedbackBody, gw: Groundwire = Depends(get_app),
-    principal: str = Depends(get_principal),
+    principal: Principal = Depends(require(None)),
 ) -> FeedbackOut:
+    record = await gw.store.get_record(body.record_id)
+    if record is None or not record.principal.startswith(principal.tenant + "/"):
+        raise NotFound(f"no record {body.record_id!r}")  # another tenant's id: absent
     entry = await gw.monitor().feedback(
         body.record_id, helpful=body.helpful, comment=body.comment,
-        expected_passage=body.expected_passage, principal=principal)
+        expected_passage=body.expected_passage, principal=principal.name)
     return FeedbackOut(id=entry.id, record_id=entry.record_id, helpful=entry.helpful,
                        created_at=entry.created_at.isoformat())
 
 
 @router.get("/records", responses={**ERRORS, 200: {"content": {
     "application/x-ndjson": {}, "text/csv": {}}, "description": "One record per line."}},
-    summary="Export answer records as JSONL or CSV", response_class=StreamingResponse)
+    summary="Export answer records as JSONL or CSV", response_class=StreamingResponse,
+    dependencies=OPERATOR)
 async def records(
     format: Literal["jsonl", "csv"] = Query("jsonl", description="jsonl or csv."),
     since: datetime | None = Query(None, description="Only records at or after (ISO 8601)."),
@@ -81,7 +92,7 @@ async def records(
 
 
 @router.get("/alerts", response_model=AlertsOut, responses=ERRORS,
-            summary="Alerts raised by the monitors, newest first")
+            summary="Alerts raised by the monitors, newest first", dependencies=OPERATOR)
 async def alerts(
     state: Literal["open", "all"] = Query("all", description="open: only unresolved alerts."),
     limit: int = Query(100, ge=1, le=1000),
@@ -92,19 +103,22 @@ async def alerts(
 
 
 @router.get("/monitor", responses=ERRORS,
-            summary="Current state: every monitor per index, open alerts, record counters")
+            summary="Current state: every monitor per index, open alerts, record counters",
+            dependencies=OPERATOR)
 async def monitor(gw: Groundwire = Depends(get_app)) -> dict[str, Any]:
     return await gw.monitor().state()
 
 
 @router.post("/monitor/evaluate", responses=ERRORS,
-             summary="Evaluate the monitors now: open/resolve alerts and call the webhook")
+             summary="Evaluate the monitors now: open/resolve alerts and call the webhook",
+             dependencies=OPERATOR)
 async def evaluate(gw: Groundwire = Depends(get_app)) -> dict[str, Any]:
     return await gw.monitor().evaluate()
 
 
 @router.get("/monitor/timeseries", responses=ERRORS,
-            summary="Per-bucket values of one metric, computed from the answer records")
+            summary="Per-bucket values of one metric, computed from the answer records",
+            dependencies=OPERATOR)
 async def timeseries(
     metric: str = Query(..., description="requests, no_answer_rate, low_score_rate, top_score, "
                         "groundedness, latency_p50, latency_p95, cost_per_answer, "
@@ -121,7 +135,8 @@ async def timeseries(
 
 
 @router.get("/gaps", responses=ERRORS,
-            summary="Content gaps: clusters of unanswered, low-score and down-voted questions")
+            summary="Content gaps: clusters of unanswered, low-score and down-voted questions",
+            dependencies=OPERATOR)
 async def gaps(
     index: str | None = Query(None),
     days: float | None = Query(None, gt=0, le=3650, description="Look-back (default "

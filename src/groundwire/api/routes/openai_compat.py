@@ -31,12 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from groundwire.answering.service import AnswerDelta, AnswerDone, AnswerRestart
 from groundwire.api.convert import answer_out
-from groundwire.api.deps import get_app, get_principal
+from groundwire.api.deps import get_app, require
+from groundwire.api.routes.audit import audit_answer, audited
 from groundwire.api.schemas import ErrorResponse
 from groundwire.api.sse import primed_stream, sse
 from groundwire.app import Groundwire
 from groundwire.domain import Answer, SearchRequest
 from groundwire.errors import InvalidRequest
+from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL_PREFIX = "groundwire"
@@ -75,9 +77,11 @@ class ModelList(BaseModel):
 
 
 @router.get("/models", response_model=ModelList, summary="Indexes, as OpenAI models")
-async def models(gw: Groundwire = Depends(get_app)) -> ModelList:
+async def models(
+    gw: Groundwire = Depends(get_app), principal: Principal = Depends(require("ask")),
+) -> ModelList:
     now = int(time.time())
-    names = await gw.store.list_indexes()
+    names = await gw.store.list_indexes(principal.tenant)
     ids = [MODEL_PREFIX] + [f"{MODEL_PREFIX}/{n}" for n in names]
     return ModelList(data=[ModelOut(id=i, created=now) for i in ids])
 
@@ -92,9 +96,10 @@ async def models(gw: Groundwire = Depends(get_app)) -> ModelList:
 )
 async def chat_completions(
     body: ChatCompletionBody, gw: Groundwire = Depends(get_app),
-    principal: str = Depends(get_principal),
+    principal: Principal = Depends(require("ask")),
 ) -> Any:
-    request = SearchRequest(query=_question(body.messages), index=_index(body.model), top_k=10)
+    request = SearchRequest(query=_question(body.messages), index=_index(body.model), top_k=10,
+                            access=principal.access())
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
@@ -102,7 +107,8 @@ async def chat_completions(
         frames = _chunks(gw, request, principal, completion_id, created, body.model,
                          include_usage)
         return await primed_stream(frames)
-    answer = await gw.ask(request, principal=principal)
+    answer = await gw.ask(request, principal=principal.name)
+    await audit_answer(gw, principal, "chat.completion", request, answer)
     return {
         "id": completion_id, "object": "chat.completion", "created": created,
         "model": body.model,
@@ -114,7 +120,8 @@ async def chat_completions(
 
 
 async def _chunks(
-    gw: Groundwire, request: SearchRequest, principal: str, completion_id: str, created: int,
+    gw: Groundwire, request: SearchRequest, principal: Principal, completion_id: str,
+    created: int,
     model: str, include_usage: bool,
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -126,7 +133,8 @@ async def _chunks(
         return sse(body)
 
     started = False
-    async for event in gw.ask_stream(request, principal=principal):
+    async for event in audited(gw, principal, "chat.completion", request,
+                               gw.ask_stream(request, principal=principal.name)):
         if not started:
             started = True
             yield chunk({"role": "assistant", "content": ""})

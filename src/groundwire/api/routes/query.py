@@ -9,14 +9,17 @@ from fastapi.responses import StreamingResponse
 
 from groundwire.answering.service import AnswerDelta, AnswerDone, AnswerEvent, AnswerRestart
 from groundwire.api.convert import answer_out, hit_out
-from groundwire.api.deps import get_app, get_principal
+from groundwire.api.deps import get_app, require
+from groundwire.api.routes.audit import audit_answer, audit_search, audited
 from groundwire.api.schemas import AskBody, AskResponse, ErrorResponse, SearchBody, SearchResponse
 from groundwire.api.sse import primed_stream, sse
 from groundwire.app import Groundwire
 from groundwire.domain import SearchRequest
+from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["query"])
-ERRORS = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+          422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
           503: {"model": ErrorResponse}}
 ASK_ERRORS = {**ERRORS, 429: {"model": ErrorResponse, "description": "Budget exhausted "
                               "(budgets.over_budget = reject); Retry-After says when it resets."}}
@@ -25,13 +28,15 @@ ASK_ERRORS = {**ERRORS, 429: {"model": ErrorResponse, "description": "Budget exh
 @router.post("/search", response_model=SearchResponse, responses=ERRORS,
              summary="Hybrid BM25 + dense search")
 async def search(
-    body: SearchBody, gw: Groundwire = Depends(get_app), principal: str = Depends(get_principal),
+    body: SearchBody, gw: Groundwire = Depends(get_app),
+    principal: Principal = Depends(require("search")),
 ) -> SearchResponse:
     request = SearchRequest(
         query=body.query, index=body.index, top_k=body.top_k,
-        filters=body.filters.model_dump(exclude_none=True),
+        filters=body.filters.model_dump(exclude_none=True), access=principal.access(),
     )
-    hits, timings, record_id = await gw.search_recorded(request, principal=principal)
+    hits, timings, record_id = await gw.search_recorded(request, principal=principal.name)
+    await audit_search(gw, principal, request, hits, record_id)
     return SearchResponse(hits=[hit_out(h) for h in hits], timings_ms=timings,
                           record_id=record_id)
 
@@ -43,15 +48,19 @@ async def search(
     summary="Answer a question with inline [n] citations, or abstain",
 )
 async def ask(
-    body: AskBody, gw: Groundwire = Depends(get_app), principal: str = Depends(get_principal),
+    body: AskBody, gw: Groundwire = Depends(get_app),
+    principal: Principal = Depends(require("ask")),
 ) -> AskResponse | StreamingResponse:
     request = SearchRequest(
         query=body.question, index=body.index, top_k=10,
-        filters=body.filters.model_dump(exclude_none=True),
+        filters=body.filters.model_dump(exclude_none=True), access=principal.access(),
     )
     if body.stream:
-        return await primed_stream(_ask_frames(gw.ask_stream(request, principal=principal)))
-    return answer_out(await gw.ask(request, principal=principal))
+        return await primed_stream(_ask_frames(audited(
+            gw, principal, "ask", request, gw.ask_stream(request, principal=principal.name))))
+    answer = await gw.ask(request, principal=principal.name)
+    await audit_answer(gw, principal, "ask", request, answer)
+    return answer_out(answer)
 
 
 async def _ask_frames(events: AsyncIterator[AnswerEvent]) -> AsyncIterator[str]:

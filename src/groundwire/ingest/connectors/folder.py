@@ -1,13 +1,21 @@
 """A local folder (or a single file) as a source of items.
 
 Files are found by a recursive walk in sorted order, so two runs over the same tree yield the
-same items in the same order. ``include``/``exclude`` are globs matched against each file's
+same items in the same order.
+
+Permissions: a sidecar ``<file>.permissions.json`` applies to that file; a
+``.permissions.json`` in a folder applies to every file under it without a nearer one. Both
+hold ``{"users": [...], "groups": [...], "everyone": false}`` or a list of entries (see
+``domain.access.parse_permissions``); sidecars are never ingested as documents. An unreadable
+or invalid sidecar fails the files it governs (``permissions.invalid``) — it never widens
+access. ``include``/``exclude`` are globs matched against each file's
 path relative to the root, in POSIX form (see ``glob_match``). Symbolic links are followed
 only while their target stays inside the root; each directory is walked once.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -16,7 +24,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from groundwire.domain import SourceItem
+from groundwire.domain import Permissions, SourceItem, parse_permissions
 from groundwire.errors import InvalidRequest, ReadError
 from groundwire.ingest.parsers.media_types import media_type_for
 
@@ -117,11 +125,11 @@ class FolderConnector:
         except (OSError, RuntimeError) as exc:
             raise InvalidRequest(f"folder not found: {self.root} ({exc})") from exc
         if resolved.is_file():
-            item = self._item(resolved, root.name)
+            item = self._item(resolved, root.name, _NO_PERMISSIONS)
             return iter([] if item is None else [item])
         if not resolved.is_dir():
             raise InvalidRequest(f"not a file or folder: {self.root}")
-        return self._walk(resolved, resolved, (), {resolved})
+        return self._walk(resolved, resolved, (), {resolved}, _NO_PERMISSIONS)
 
     def _selected(self, parts: Sequence[str]) -> bool:
         if self.include and not any(_match(p, parts) for p in self.include):
@@ -133,7 +141,8 @@ class FolderConnector:
         return any(p and p[-1] == "**" and _match(p[:-1], parts) for p in self.exclude)
 
     def _walk(
-        self, root: Path, directory: Path, prefix: tuple[str, ...], visited: set[Path]
+        self, root: Path, directory: Path, prefix: tuple[str, ...], visited: set[Path],
+        inherited: _Acl,
     ) -> Iterator[SourceItem]:
         try:
             with os.scandir(directory) as scan:
@@ -141,7 +150,12 @@ class FolderConnector:
         except OSError as exc:
             logger.warning("skipping unreadable folder %s: %s", directory, exc)
             return
+        names = {e.name for e in entries}
+        if FOLDER_SIDECAR in names:
+            inherited = _read_sidecar(directory / FOLDER_SIDECAR)
         for entry in entries:
+            if entry.name == FOLDER_SIDECAR or entry.name.endswith(SIDECAR_SUFFIX):
+                continue
             parts = (*prefix, entry.name)
             path = Path(entry.path)
             try:
@@ -158,13 +172,15 @@ class FolderConnector:
                 if real in visited or self._pruned(parts):
                     continue
                 visited.add(real)
-                yield from self._walk(root, path, parts, visited)
+                yield from self._walk(root, path, parts, visited, inherited)
             elif is_file and self._selected(parts):
-                item = self._item(path, "/".join(parts))
+                own = entry.name + SIDECAR_SUFFIX
+                acl = _read_sidecar(directory / own) if own in names else inherited
+                item = self._item(path, "/".join(parts), acl)
                 if item is not None:
                     yield item
 
-    def _item(self, path: Path, uri: str) -> SourceItem | None:
+    def _item(self, path: Path, uri: str, acl: _Acl) -> SourceItem | None:
         try:
             stat = path.stat()
         except OSError as exc:  # vanished since it was listed
@@ -176,4 +192,20 @@ class FolderConnector:
             read=_FileReader(path=path, uri=uri, size=stat.st_size, max_bytes=self.max_bytes),
             modified_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
             size=stat.st_size,
+            permissions=acl[0],
+            permissions_error=acl[1],
         )
+
+
+FOLDER_SIDECAR = ".permissions.json"
+SIDECAR_SUFFIX = ".permissions.json"
+_Acl = tuple[Permissions | None, str | None]  # (permissions, error reading them)
+_NO_PERMISSIONS: _Acl = (None, None)
+
+
+def _read_sidecar(path: Path) -> _Acl:
+    try:
+        return parse_permissions(json.loads(path.read_text(encoding="utf-8"))), None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        return None, f"{path.name}: {exc}"
+

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
-from groundwire.domain import SourceItem
+from groundwire.domain import SourceItem, parse_permissions
 from groundwire.errors import ParseError
 from groundwire.ingest.parsers.media_types import CSV, JSON, NDJSON, PLAIN_TEXT
 from groundwire.ingest.parsers.text import decode_text
@@ -167,6 +167,7 @@ def iter_records(
     id_field: str = "id",
     title_field: str = "title",
     text_field: str = "text",
+    permissions_field: str | None = None,
 ) -> Iterator[SourceItem]:
     """One ``SourceItem`` per record of a JSON Lines / JSON / CSV item, in file order.
 
@@ -176,6 +177,9 @@ def iter_records(
     ``text_field``; a JSON record without ``text_field`` is ``parse.record_invalid``, a CSV
     without that column gets ``"column: value"`` lines of its other columns instead.
     ``metadata`` holds the record's other scalar fields; ``modified_at`` is the container's.
+    ``permissions_field`` (when given and present) becomes the record's ``permissions``
+    (an invalid value sets ``permissions_error``: that record fails, the others go on);
+    a record without it keeps the container's permissions.
     Gzip is detected by its magic bytes, whatever the name. See the module docstring for
     errors.
     """
@@ -214,6 +218,16 @@ def iter_records(
             else None
         )
         reserved = {used_id_field, id_field, title_field, text_field}
+        permissions, permissions_error = item.permissions, item.permissions_error
+        if permissions_field:
+            reserved.add(permissions_field)
+            if record.get(permissions_field) not in (None, ""):
+                try:
+                    permissions = parse_permissions(record[permissions_field])
+                    permissions_error = None
+                except ValueError as exc:
+                    permissions, permissions_error = None, f"{where}: {exc}"
+
         if text_column_missing:
             text = "\n".join(
                 f"{key}: {value}"
@@ -240,6 +254,8 @@ def iter_records(
             title=title,
             text=text,
             metadata=metadata,
+            permissions=permissions,
+            permissions_error=permissions_error,
         )
     if not seen:
         raise ParseError(f"{item.uri}: no records found", code="parse.empty")

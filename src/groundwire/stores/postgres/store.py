@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from groundwire.domain import DocumentRecord, DocumentState
+from groundwire.domain import Access, DocumentRecord, DocumentState
 from groundwire.errors import InvalidRequest, NotFound, StoreUnavailable
 from groundwire.stores.base import (
     DocumentWrite,
@@ -31,7 +31,11 @@ from groundwire.stores.base import (
     StoredChunk,
 )
 from groundwire.stores.postgres.migrations import migrate
+from groundwire.stores.postgres.principals import PostgresPrincipals
 from groundwire.stores.postgres.records import PostgresRecords
+from groundwire.stores.postgres.security_edges import PostgresSecurityEdges
+from groundwire.stores.postgres.tuning import PostgresTuning
+from groundwire.stores.postgres.versions import PostgresVersions
 
 
 class DatabaseProvider(Protocol):
@@ -44,7 +48,13 @@ class DatabaseProvider(Protocol):
 
 _CHUNK_COLUMNS = """
     c.id AS chunk_id, c.document_id, d.uri, d.title, d.media_type, c.text, c.header,
-    c.heading_path, c.char_start, c.char_end, d.metadata
+    c.heading_path, c.char_start, c.char_end, d.metadata, d.tenant, d.readers
+"""
+
+_DOCUMENT_COLUMNS = """
+    d.id, d.index_name, d.uri, d.title, d.content_hash, d.state, d.error_code,
+    d.error_message, d.modified_at, d.indexed_at, d.metadata, d.tenant, d.readers,
+    (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count
 """
 
 
@@ -53,7 +63,8 @@ def vector_literal(values: Sequence[float]) -> str:
     return "[" + ",".join(f"{float(v):.7g}" for v in values) + "]"
 
 
-class PostgresStore(PostgresRecords):
+class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, PostgresVersions,
+                    PostgresSecurityEdges):
     """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
 
     def __init__(
@@ -124,22 +135,32 @@ class PostgresStore(PostgresRecords):
                 "INSERT INTO indexes (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", [index]
             )
 
-    async def ensure_source(self, index: str, kind: str, location: str) -> int:
+    async def ensure_source(
+        self, index: str, kind: str, location: str, tenant: str = "default"
+    ) -> int:
         await self.ensure_index(index)
         async with self._connection() as conn:
             row = await (
                 await conn.execute(
-                    "INSERT INTO sources (index_name, kind, location, last_run_at)"
-                    " VALUES (%s, %s, %s, now()) ON CONFLICT (index_name, kind, location)"
+                    "INSERT INTO sources (tenant, index_name, kind, location, last_run_at)"
+                    " VALUES (%s, %s, %s, %s, now())"
+                    " ON CONFLICT (tenant, index_name, kind, location)"
                     " DO UPDATE SET last_run_at = now() RETURNING id",
-                    [index, kind, location],
+                    [tenant, index, kind, location],
                 )
             ).fetchone()
         return int(row[0])
 
-    async def list_indexes(self) -> list[str]:
+    async def list_indexes(self, tenant: str | None = None) -> list[str]:
         async with self._connection() as conn:
-            rows = await (await conn.execute("SELECT name FROM indexes ORDER BY name")).fetchall()
+            if tenant is None:
+                cur = await conn.execute("SELECT name FROM indexes ORDER BY name")
+            else:
+                cur = await conn.execute(
+                    "SELECT DISTINCT index_name FROM documents WHERE tenant = %s ORDER BY 1",
+                    [tenant],
+                )
+            rows = await cur.fetchall()
         return [r[0] for r in rows]
 
     async def generation(self, index: str) -> int:
@@ -175,17 +196,19 @@ class PostgresStore(PostgresRecords):
         }
 
     async def mark_pending(
-        self, index: str, uris: Sequence[str], source_id: int | None = None
+        self, index: str, uris: Sequence[str], source_id: int | None = None,
+        tenant: str = "default",
     ) -> None:
-        """Record newly seen documents as pending (no chunks, never searchable)."""
+        """Record newly seen documents as pending (no chunks, never searchable; readable by
+        the tenant's admins only until committed)."""
         if not uris:
             return
         async with self._connection() as conn, conn.cursor() as cur:
             await cur.executemany(
-                "INSERT INTO documents (index_name, source_id, uri, state)"
-                " VALUES (%s, %s, %s, 'pending')"
+                "INSERT INTO documents (index_name, source_id, uri, state, tenant, readers)"
+                " VALUES (%s, %s, %s, 'pending', %s, %s)"
                 " ON CONFLICT (index_name, source_id, uri) DO NOTHING",
-                [(index, source_id, uri) for uri in uris],
+                [(index, source_id, uri, tenant, [f"t:{tenant}:admin"]) for uri in uris],
             )
 
     async def missing_embeddings(self, model_id: str, hashes: Sequence[str]) -> set[str]:
@@ -231,10 +254,12 @@ class PostgresStore(PostgresRecords):
         await cur.execute(
             """
             INSERT INTO documents (index_name, source_id, uri, title, media_type, content_hash,
-                pipeline_fingerprint, modified_at, size_bytes, metadata, state,
+                pipeline_fingerprint, modified_at, size_bytes, metadata, tenant, readers, state,
                 error_code, error_message, indexed_at, updated_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'indexed', NULL, NULL, now(), now())
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'indexed', NULL, NULL,
+                    now(), now())
             ON CONFLICT (index_name, source_id, uri) DO UPDATE SET
+                tenant = EXCLUDED.tenant, readers = EXCLUDED.readers,
                 title = EXCLUDED.title, media_type = EXCLUDED.media_type,
                 content_hash = EXCLUDED.content_hash,
                 pipeline_fingerprint = EXCLUDED.pipeline_fingerprint,
@@ -245,7 +270,7 @@ class PostgresStore(PostgresRecords):
             """,
             [index, doc.source_id, doc.uri, doc.title, doc.media_type, doc.content_hash,
              doc.pipeline_fingerprint, doc.modified_at, doc.size_bytes,
-             json.dumps(dict(doc.metadata), default=str)],
+             json.dumps(dict(doc.metadata), default=str), doc.tenant, list(doc.readers)],
         )
         row = await cur.fetchone()
         document_id = row[0]
@@ -272,23 +297,26 @@ class PostgresStore(PostgresRecords):
         content_hash: str | None = None,
         modified_at: datetime | None = None,
         source_id: int | None = None,
+        tenant: str = "default",
+        readers: Sequence[str] = ("t:default:admin",),
     ) -> None:
         """Record a coded failure. A failed document has no chunks: stale text is never served."""
         async with self._connection() as conn, conn.transaction():
             cur = await conn.execute(
                 """
                 INSERT INTO documents (index_name, source_id, uri, media_type, content_hash,
-                    modified_at, state, error_code, error_message, updated_at)
-                VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s, now())
+                    modified_at, tenant, readers, state, error_code, error_message, updated_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'failed', %s, %s, now())
                 ON CONFLICT (index_name, source_id, uri) DO UPDATE SET
+                    tenant = EXCLUDED.tenant, readers = EXCLUDED.readers,
                     media_type = EXCLUDED.media_type, content_hash = EXCLUDED.content_hash,
                     modified_at = EXCLUDED.modified_at, state = 'failed',
                     error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message,
                     pipeline_fingerprint = NULL, indexed_at = NULL, updated_at = now()
                 RETURNING id
                 """,
-                [index, source_id, uri, media_type, content_hash, modified_at, code,
-                 message[:2000]],
+                [index, source_id, uri, media_type, content_hash, modified_at, tenant,
+                 list(readers), code, message[:2000]],
             )
             row = await cur.fetchone()
             deleted = await conn.execute("DELETE FROM chunks WHERE document_id = %s", [row[0]])
@@ -312,30 +340,93 @@ class PostgresStore(PostgresRecords):
         return count
 
     async def list_documents(
-        self, index: str, *, state: DocumentState | None = None, limit: int = 100, offset: int = 0
+        self, index: str, *, state: DocumentState | None = None, limit: int = 100,
+        offset: int = 0, access: Access | None = None,
     ) -> list[DocumentRecord]:
-        query = """
-            SELECT d.id, d.index_name, d.uri, d.title, d.content_hash, d.state, d.error_code,
-                   d.error_message, d.modified_at, d.indexed_at, d.metadata,
-                   (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count
-            FROM documents d WHERE d.index_name = %s AND (%s::text IS NULL OR d.state = %s)
-            ORDER BY d.uri LIMIT %s OFFSET %s
-        """
+        where, params = _access_sql(access)
         state_value = state.value if state else None
+        params.update(index=index, state=state_value, limit=limit, offset=offset)
+        query = sql.SQL(
+            "SELECT " + _DOCUMENT_COLUMNS + " FROM documents d WHERE d.index_name = %(index)s"
+            " AND (%(state)s::text IS NULL OR d.state = %(state)s) {where}"
+            " ORDER BY d.uri, d.id LIMIT %(limit)s OFFSET %(offset)s"
+        ).format(where=where)
         async with self._connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(query, [index, state_value, state_value, limit, offset])
+            await cur.execute(query, params)
             rows = await cur.fetchall()
-        return [
-            DocumentRecord(
-                id=r["id"], index=r["index_name"], uri=r["uri"], title=r["title"],
-                content_hash=r["content_hash"], state=DocumentState(r["state"]),
-                error_code=r["error_code"], error_message=r["error_message"],
-                modified_at=r["modified_at"], indexed_at=r["indexed_at"],
-                chunk_count=r["chunk_count"], metadata=r["metadata"] or {},
-            )
-            for r in rows
-        ]
+        return [_document_record(r) for r in rows]
+
+    async def documents_by_uri(
+        self, index: str, uris: Sequence[str], *, tenant: str
+    ) -> list[DocumentRecord]:
+        """The tenant's documents of ``index`` with these uris (any source)."""
+        query = (
+            "SELECT " + _DOCUMENT_COLUMNS + " FROM documents d WHERE d.index_name = %s"
+            " AND d.tenant = %s AND d.uri = ANY(%s) ORDER BY d.id"
+        )
+        async with self._connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(query, [index, tenant, list(uris)])
+            rows = await cur.fetchall()
+        return [_document_record(r) for r in rows]
+
+    async def count_documents(
+        self, index: str, access: Access | None = None
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        where, params = _access_sql(access)
+        params["index"] = index
+        query = sql.SQL(
+            "SELECT d.state, d.error_code, count(*) FROM documents d"
+            " WHERE d.index_name = %(index)s {where} GROUP BY 1, 2"
+        ).format(where=where)
+        async with self._connection() as conn:
+            rows = await (await conn.execute(query, params)).fetchall()
+        by_state = {s.value: 0 for s in DocumentState}
+        errors: dict[str, int] = {}
+        for state, code, n in rows:
+            by_state[state] = by_state.get(state, 0) + n
+            if state == "failed":
+                errors[code or "unknown"] = errors.get(code or "unknown", 0) + n
+        return by_state, dict(sorted(errors.items()))
+
+    async def get_document(
+        self, document_id: int, access: Access | None = None
+    ) -> DocumentRecord | None:
+        where, params = _access_sql(access)
+        params["id"] = document_id
+        query = sql.SQL(
+            "SELECT " + _DOCUMENT_COLUMNS + " FROM documents d WHERE d.id = %(id)s {where}"
+        ).format(where=where)
+        async with self._connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(query, params)
+            row = await cur.fetchone()
+        return _document_record(row) if row else None
+
+    async def set_readers(self, document_id: int, readers: Sequence[str]) -> None:
+        async with self._connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    "UPDATE documents SET readers = %s, updated_at = now() WHERE id = %s"
+                    " RETURNING index_name",
+                    [list(readers), document_id],
+                )
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no document {document_id}")
+            await self._bump(conn, row[0])
+
+    async def delete_document(self, document_id: int) -> bool:
+        async with self._connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    "DELETE FROM documents WHERE id = %s RETURNING index_name", [document_id]
+                )
+            ).fetchone()
+            if row is not None:
+                await self._bump(conn, row[0])
+        return row is not None
 
     async def stats(self, index: str) -> IndexStats:
         async with self._connection() as conn:
@@ -374,8 +465,11 @@ class PostgresStore(PostgresRecords):
         )
 
     # ----------------------------------------------------------------- retrieval
-    async def keyword_corpus(self, index: str) -> tuple[int, list[StoredChunk]]:
-        """Generation and every searchable chunk, read in one snapshot (REPEATABLE READ)."""
+    async def keyword_corpus(
+        self, index: str, tenant: str | None = None
+    ) -> tuple[int, list[StoredChunk]]:
+        """Generation and every searchable chunk (of ``tenant`` when given), read in one
+        snapshot (REPEATABLE READ)."""
         async with self._connection() as conn, conn.transaction():
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             gen = await (
@@ -385,22 +479,29 @@ class PostgresStore(PostgresRecords):
             await cur.execute(
                 f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d"
                 " ON d.id = c.document_id WHERE d.index_name = %s AND d.state = 'indexed'"
-                " ORDER BY c.id",
-                [index],
+                " AND (%s::text IS NULL OR d.tenant = %s) ORDER BY c.id",
+                [index, tenant, tenant],
             )
             rows = await cur.fetchall()
         return (int(gen[0]) if gen else 0), [_stored_chunk(r) for r in rows]
 
-    async def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+    async def chunks_by_id(
+        self, ids: Sequence[int], access: Access | None = None
+    ) -> dict[int, StoredChunk]:
+        """Rows of searchable chunks; with ``access``, only readable ones. This is the last
+        check of every read path: a keyword snapshot older than a permission change can name
+        a chunk, but its row is not returned."""
         if not ids:
             return {}
+        where, params = _access_sql(access)
+        params["ids"] = list(ids)
+        query = sql.SQL(
+            "SELECT " + _CHUNK_COLUMNS + " FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE c.id = ANY(%(ids)s) AND d.state = 'indexed' {where}"
+        ).format(where=where)
         async with self._connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(
-                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
-                " WHERE c.id = ANY(%s) AND d.state = 'indexed'",
-                [list(ids)],
-            )
+            await cur.execute(query, params)
             rows = await cur.fetchall()
         return {r["chunk_id"]: _stored_chunk(r) for r in rows}
 
@@ -411,14 +512,22 @@ class PostgresStore(PostgresRecords):
         vector: Sequence[float],
         k: int,
         filters: Mapping[str, Any] | None = None,
+        access: Access | None = None,
     ) -> list[tuple[int, float]]:
-        """Top-``k`` chunks by cosine similarity, filters applied inside the index scan."""
+        """Top-``k`` chunks by cosine similarity, filters and ``access`` applied inside the
+        index scan. When the HNSW scan ends with fewer than ``k`` rows (a very selective
+        filter: the iterative scan stops at ``hnsw.max_scan_tuples``), the same query runs as
+        an exact scan over the matching documents, so ``k`` readable rows come back whenever
+        ``k`` exist."""
         dim = await self._model_dim(model_id)
         if dim is None:
             return []
         if len(vector) != dim:
             raise InvalidRequest(f"query vector has {len(vector)} dims, model {model_id} has {dim}")
         where, params = _filter_sql(filters or {})
+        access_where, access_params = _access_sql(access)
+        where = sql.Composed([where, access_where])
+        params.update(access_params)
         distance = sql.SQL("(e.embedding::vector({dim}) <=> %(q)s::vector({dim}))").format(
             dim=sql.Literal(dim)
         )
@@ -438,6 +547,9 @@ class PostgresStore(PostgresRecords):
             )
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             rows = await (await conn.execute(query, params)).fetchall()
+            if len(rows) < k and (filters or access is not None):
+                await conn.execute("SET LOCAL enable_indexscan = off")
+                rows = await (await conn.execute(query, params)).fetchall()
         # relaxed_order may return near-sorted rows; the contract is sorted by score.
         return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda p: -p[1])
 
@@ -544,6 +656,28 @@ def _stored_chunk(r: Mapping[str, Any]) -> StoredChunk:
         media_type=r["media_type"], text=r["text"], header=r["header"],
         heading_path=tuple(r["heading_path"] or ()), char_start=r["char_start"],
         char_end=r["char_end"], metadata=r["metadata"] or {},
+        tenant=r["tenant"], readers=tuple(r["readers"] or ()),
+    )
+
+
+def _document_record(r: Mapping[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        id=r["id"], index=r["index_name"], uri=r["uri"], title=r["title"],
+        content_hash=r["content_hash"], state=DocumentState(r["state"]),
+        error_code=r["error_code"], error_message=r["error_message"],
+        modified_at=r["modified_at"], indexed_at=r["indexed_at"],
+        chunk_count=r["chunk_count"], metadata=r["metadata"] or {},
+        tenant=r["tenant"], readers=tuple(r["readers"] or ()),
+    )
+
+
+def _access_sql(access: Access | None) -> tuple[sql.Composable, dict[str, Any]]:
+    """The permission pre-filter on ``d`` (documents): same tenant, a shared reader token."""
+    if access is None or access.unrestricted:
+        return sql.SQL(""), {}
+    return (
+        sql.SQL(" AND d.tenant = %(acc_tenant)s AND d.readers && %(acc_tokens)s::text[]"),
+        {"acc_tenant": access.tenant, "acc_tokens": sorted(access.tokens)},
     )
 
 

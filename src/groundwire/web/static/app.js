@@ -154,7 +154,7 @@ function renderFeedback(data) {
       try {
         const res = await fetch("/v1/feedback", {
           method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          headers: apiHeaders(),
           body: JSON.stringify({ record_id: data.record_id, helpful }),
         });
         if (!res.ok) throw new Error(await errorText(res));
@@ -168,6 +168,22 @@ function renderFeedback(data) {
   }
   box.append(label, up, down, note);
   answerEl.append(box);
+}
+
+// The API key (if any) lives in this tab's sessionStorage only and goes out as a Bearer token.
+const keyInput = $("api-key");
+if (keyInput) {
+  keyInput.value = sessionStorage.getItem("groundwire-key") || "";
+  keyInput.addEventListener("change", () => {
+    sessionStorage.setItem("groundwire-key", keyInput.value.trim());
+  });
+}
+
+function apiHeaders() {
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const key = keyInput ? keyInput.value.trim() : "";
+  if (key) headers.Authorization = `Bearer ${key}`;
+  return headers;
 }
 
 // Turn a failed response into "message (code)"; never shows a raw body or stack.
@@ -194,9 +210,14 @@ async function ask() {
   try {
     const res = await fetch("/v1/ask", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: apiHeaders(),
       body: JSON.stringify({ question: q, index: indexInput.value.trim() || "default" }),
     });
+    if (res.status === 401 && keyInput) {
+      setStatus(`${await errorText(res)} — paste an API key above.`, true);
+      keyInput.focus();
+      return;
+    }
     if (!res.ok) { setStatus(await errorText(res), true); return; }
     const data = await res.json();
     renderAnswer(data);
