@@ -62,10 +62,14 @@ async def feedback(
     body: FeedbackBody, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require(None)),
 ) -> FeedbackOut:
-    record = await gw.store.get_record(body.record_id)
+    monitor = gw.monitor()
+    try:  # waits for a record still in the writer's queue
+        record = await monitor.record(body.record_id)
+    except NotFound:
+        record = None
     if record is None or not record.principal.startswith(principal.tenant + "/"):
         raise NotFound(f"no record {body.record_id!r}")  # another tenant's id: absent
-    entry = await gw.monitor().feedback(
+    entry = await monitor.feedback(
         body.record_id, helpful=body.helpful, comment=body.comment,
         expected_passage=body.expected_passage, principal=principal.name)
     return FeedbackOut(id=entry.id, record_id=entry.record_id, helpful=entry.helpful,
