@@ -50,6 +50,10 @@ def build_store(settings: Settings) -> Store:
         url or EmbeddedPostgres(settings.data_dir),
         pool_min=settings.database.pool_min,
         pool_max=settings.database.pool_max,
+        read_url=(settings.database.read_url.get_secret_value()
+                  if settings.database.read_url else None),
+        prepare_threshold=settings.database.prepare_threshold,
+        application_name=settings.database.application_name,
         ef_search=settings.retrieval.hnsw_ef_search,
     )
 

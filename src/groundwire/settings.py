@@ -153,8 +153,43 @@ class ServerSettings(_Section):
 
 
 class DatabaseSettings(_Section):
+    """Connection pools (docs/operations.md: external PostgreSQL, pgbouncer, read replicas)."""
+
     pool_min: int = Field(1, ge=0, le=100, description="Minimum pooled connections.")
     pool_max: int = Field(8, ge=1, le=500, description="Maximum pooled connections.")
+    read_url: SecretStr | None = Field(
+        None,
+        description="postgresql:// URL of a streaming read replica of `database_url`. Set: "
+        "read-only query paths (vector search, chunk rows, keyword corpus, document lists and "
+        "counts) use a second pool on it; writes and reads of one's own writes stay on the "
+        "primary. A replica lags: a just-ingested document is searchable there after the "
+        "replication lag (docs/operations.md).",
+    )
+    prepare_threshold: int | None = Field(
+        5, ge=0, description="psycopg prepares a statement after this many runs on a "
+        "connection. `\"off\"` (env `GROUNDWIRE_DATABASE__PREPARE_THRESHOLD=off`) disables "
+        "prepared statements: needed behind pgbouncer in transaction pooling mode.",
+    )
+    application_name: str = Field(
+        "groundwire", max_length=63, description="application_name of every connection "
+        "(pg_stat_activity); the read pool adds `-read`.",
+    )
+
+    @field_validator("prepare_threshold", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in {"", "off", "none", "null"}:
+            return None
+        return value
+
+    @field_validator("read_url")
+    @classmethod
+    def _postgres_read_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("database.read_url must start with postgresql://")
+        return value
 
 
 class ProviderSettings(_Section):
@@ -685,6 +720,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _read_url_needs_primary(self) -> Settings:
+        if self.database.read_url is not None and self.database_url is None:
+            raise ValueError("database.read_url is a replica of database_url: set "
+                             "database_url (GROUNDWIRE_DATABASE_URL) too")
+        return self
+
+    @model_validator(mode="after")
     def _dev_mode_loopback_only(self) -> Settings:
         import ipaddress
 
@@ -777,6 +819,8 @@ def masked(settings: Settings) -> dict[str, Any]:
     data = settings.model_dump(mode="json")
     if settings.database_url is not None:
         data["database_url"] = _mask_url(settings.database_url.get_secret_value())
+    if settings.database.read_url is not None:
+        data["database"]["read_url"] = _mask_url(settings.database.read_url.get_secret_value())
     return data
 
 

@@ -1,4 +1,10 @@
-"""``groundwire db``: schema status and upgrades (``stores/postgres/upgrade.py``).
+"""``groundwire db``: schema status, upgrades, backup and restore (``stores/postgres/upgrade.py``).
+
+``db backup [--out FILE]`` writes a ``pg_dump --format=custom`` snapshot of the configured
+database (embedded or ``database_url``; default ``<data_dir>/backups/groundwire-<UTC
+time>-schema<N>.dump``) while it stays online. ``db restore FILE --yes`` replaces the configured
+database's Groundwire objects with the dump's (``pg_restore --clean`` in one transaction);
+without ``--yes`` it refuses (exit 2, ``db.restore_unconfirmed``) and changes nothing.
 
 ``db migrate`` backs the database up with pg_dump to ``<data_dir>/backups/`` first (unless
 ``--no-backup``), then applies every pending migration in one transaction; ``--dry-run``
@@ -19,7 +25,8 @@ from groundwire.cli.main import ConfigOpt, JsonOpt, _emit, _fail, _settings
 from groundwire.errors import GroundwireError
 
 T = TypeVar("T")
-db_app = typer.Typer(help="Database schema: status and migrations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database: schema status, migrations, backup and restore.",
+                     no_args_is_help=True)
 
 
 def _with_url(config: Path | None, as_json: bool,
@@ -99,3 +106,64 @@ def db_migrate(
         typer.echo(f"schema is up to date (version {result['schema']})")
     if dry_run and not result["ok"]:
         raise typer.Exit(4)
+
+
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Dump file to write (default <data_dir>/backups/"
+        "groundwire-<UTC time>-schema<N>.dump).")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Back up the database with pg_dump (custom format; the database stays online)."""
+    from groundwire.stores.postgres.upgrade import backup, dump_to, schema_status
+
+    async def work(url: str, settings: Any) -> Any:
+        if out is not None:
+            target = await asyncio.to_thread(dump_to, url, out)
+        else:
+            schema = max((await schema_status(url)).applied, default=0)
+            target = await asyncio.to_thread(
+                backup, url, Path(settings.data_dir) / "backups", schema)
+        return {"backup": str(target), "bytes": target.stat().st_size}
+
+    result = _with_url(config, as_json, work)
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(f"backup {result['backup']} ({result['bytes']} bytes); restore it with "
+                   f"`groundwire db restore {result['backup']} --yes`")
+
+
+@db_app.command("restore")
+def db_restore(
+    dump: Annotated[Path, typer.Argument(help="A dump written by `groundwire db backup`.")],
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Confirm: replace the configured database's contents with the dump's.")
+    ] = False,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Restore a backup into the configured database (pg_restore --clean, one transaction).
+    Stop API servers and workers first."""
+    from groundwire.errors import InvalidRequest
+    from groundwire.stores.postgres.upgrade import restore
+
+    if not yes:
+        _fail(InvalidRequest(
+            f"restoring {dump} replaces every document, key and setting in the configured "
+            f"database with the backup's; run again with --yes to confirm",
+            code="db.restore_unconfirmed"), as_json)
+    if not dump.is_file():
+        _fail(InvalidRequest(f"no backup file {dump}", code="db.backup_missing"), as_json)
+
+    async def work(url: str, settings: Any) -> Any:
+        await asyncio.to_thread(restore, url, dump)
+        return {"restored": str(dump)}
+
+    result = _with_url(config, as_json, work)
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(f"restored {result['restored']}")

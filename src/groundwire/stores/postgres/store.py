@@ -30,7 +30,7 @@ from groundwire.stores.base import (
     PeriodLimit,
     StoredChunk,
 )
-from groundwire.stores.postgres.migrations import migrate
+from groundwire.stores.postgres.migrations import applied_versions, migrate
 from groundwire.stores.postgres.principals import PostgresPrincipals
 from groundwire.stores.postgres.records import PostgresRecords
 from groundwire.stores.postgres.security_edges import PostgresSecurityEdges
@@ -74,13 +74,24 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         pool_min: int = 1,
         pool_max: int = 8,
         ef_search: int = 100,
+        read_url: str | None = None,
+        prepare_threshold: int | None = 5,
+        application_name: str = "groundwire",
     ) -> None:
         """``url`` is a connection URL, or a provider resolved in ``open()`` and released in
-        ``close()`` (the embedded server)."""
+        ``close()`` (the embedded server). ``read_url``: a streaming replica of ``url`` for
+        the read-only query paths (``_read_connection``; see ``keyword_corpus`` for how the
+        replica's lag is handled). ``prepare_threshold=None`` turns prepared statements off
+        (pgbouncer transaction pooling); ``application_name`` names the connections in
+        ``pg_stat_activity`` (the read pool's with ``-read``)."""
         self._url = url
         self._pool_min = pool_min
         self._pool_max = pool_max
         self._ef_search = ef_search
+        self._read_url = read_url
+        self._prepare_threshold = prepare_threshold
+        self._application_name = application_name
+        self._read_pool: AsyncConnectionPool | None = None
         self._pool: AsyncConnectionPool | None = None
         self._model_dims: dict[str, int] = {}
 
@@ -95,21 +106,55 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
                 await migrate(conn)
         except (psycopg.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open PostgreSQL store: {exc}") from exc
+        self._pool = await self._open_pool(url, self._application_name)
+        if self._read_url:
+            try:
+                self._read_pool = await self._open_pool(
+                    self._read_url, f"{self._application_name}-read")
+                await self._wait_for_replica_schema()
+            except (StoreUnavailable, psycopg.Error) as exc:
+                await self.close()
+                if isinstance(exc, StoreUnavailable):
+                    raise
+                raise StoreUnavailable(f"read replica unusable: {exc}") from exc
+
+    async def _wait_for_replica_schema(self, timeout_s: float = 60.0) -> None:
+        """Wait until the read replica has replayed every migration the primary has (a
+        fresh database or an upgrade just migrated the primary): read paths must never meet
+        a table the replica does not have yet."""
+        async with self._connection() as conn:
+            wanted = await applied_versions(conn)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            async with self._read_connection() as conn:
+                if wanted <= await applied_versions(conn):
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise StoreUnavailable(
+                    f"the read replica (database.read_url) has not replayed the primary's "
+                    f"schema migrations within {timeout_s:.0f} s: is it replicating?")
+            await asyncio.sleep(0.1)
+
+    async def _open_pool(self, url: str, application_name: str) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
             url,
             min_size=self._pool_min,
             max_size=self._pool_max,
             open=False,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "prepare_threshold": self._prepare_threshold,
+                    "application_name": application_name[:63]},
         )
         try:
             await pool.open(wait=True, timeout=15)
         except (psycopg.Error, TimeoutError, OSError) as exc:
             await pool.close()
             raise StoreUnavailable(f"cannot open PostgreSQL connection pool: {exc}") from exc
-        self._pool = pool
+        return pool
 
     async def close(self) -> None:
+        if self._read_pool is not None:
+            await self._read_pool.close()
+            self._read_pool = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -121,10 +166,20 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             raise StoreUnavailable("store is not open")
         return self._pool.connection()
 
+    def _read_connection(self) -> Any:
+        """A connection for a read-only query that may lag the primary: the replica's pool
+        when ``read_url`` is set, else the primary's."""
+        if self._read_pool is None:
+            return self._connection()
+        return self._read_pool.connection()
+
     async def ping(self) -> None:
         try:
             async with self._connection() as conn:
                 await conn.execute("SELECT 1")
+            if self._read_pool is not None:
+                async with self._read_connection() as conn:
+                    await conn.execute("SELECT 1")
         except psycopg.Error as exc:
             raise StoreUnavailable(f"PostgreSQL unreachable: {exc}") from exc
 
@@ -351,7 +406,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             " AND (%(state)s::text IS NULL OR d.state = %(state)s) {where}"
             " ORDER BY d.uri, d.id LIMIT %(limit)s OFFSET %(offset)s"
         ).format(where=where)
-        async with self._connection() as conn:
+        async with self._read_connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
             rows = await cur.fetchall()
@@ -380,7 +435,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             "SELECT d.state, d.error_code, count(*) FROM documents d"
             " WHERE d.index_name = %(index)s {where} GROUP BY 1, 2"
         ).format(where=where)
-        async with self._connection() as conn:
+        async with self._read_connection() as conn:
             rows = await (await conn.execute(query, params)).fetchall()
         by_state = {s.value: 0 for s in DocumentState}
         errors: dict[str, int] = {}
@@ -469,12 +524,42 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         self, index: str, tenant: str | None = None
     ) -> tuple[int, list[StoredChunk]]:
         """Generation and every searchable chunk (of ``tenant`` when given), read in one
-        snapshot (REPEATABLE READ)."""
-        async with self._connection() as conn, conn.transaction():
-            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            gen = await (
+        snapshot (REPEATABLE READ).
+
+        With a read replica the corpus is read there unless the replica's generation of
+        ``index`` is behind the primary's (replication lag): then it is read from the primary.
+        So a keyword index is never built older than the generation its caller just read on
+        the primary (``generation`` is always a primary read), and there is no rebuild loop
+        while a replica catches up."""
+        if self._read_pool is not None:
+            wanted = await self._primary_generation(index)
+            found = await self._corpus_snapshot(self._read_connection, index, tenant, wanted)
+            if found is not None:
+                return found
+        found = await self._corpus_snapshot(self._connection, index, tenant, 0)
+        assert found is not None  # min_generation 0 always reads
+        return found
+
+    async def _primary_generation(self, index: str) -> int:
+        async with self._connection() as conn:
+            row = await (
                 await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
             ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def _corpus_snapshot(
+        self, connect: Any, index: str, tenant: str | None, min_generation: int
+    ) -> tuple[int, list[StoredChunk]] | None:
+        """The corpus read on ``connect()``; None when its generation is below
+        ``min_generation`` (a lagging replica)."""
+        async with connect() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            row = await (
+                await conn.execute("SELECT generation FROM indexes WHERE name = %s", [index])
+            ).fetchone()
+            generation = int(row[0]) if row else 0
+            if generation < min_generation:
+                return None
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
                 f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d"
@@ -483,7 +568,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
                 [index, tenant, tenant],
             )
             rows = await cur.fetchall()
-        return (int(gen[0]) if gen else 0), [_stored_chunk(r) for r in rows]
+        return generation, [_stored_chunk(r) for r in rows]
 
     async def chunks_by_id(
         self, ids: Sequence[int], access: Access | None = None
@@ -499,7 +584,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             "SELECT " + _CHUNK_COLUMNS + " FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE c.id = ANY(%(ids)s) AND d.state = 'indexed' {where}"
         ).format(where=where)
-        async with self._connection() as conn:
+        async with self._read_connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
             rows = await cur.fetchall()
@@ -539,7 +624,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             " {where} ORDER BY {distance} LIMIT %(k)s"
         ).format(distance=distance, where=where)
         params.update(q=vector_literal(vector), model=model_id, index=index, k=k)
-        async with self._connection() as conn, conn.transaction():
+        async with self._read_connection() as conn, conn.transaction():
             await conn.execute(
                 sql.SQL("SET LOCAL hnsw.ef_search = {}").format(
                     sql.Literal(max(self._ef_search, k))

