@@ -17,8 +17,10 @@ that says what happened and how to restore.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -164,19 +166,62 @@ def dump_to(url: str, target: Path, *, failure: str = "backup with pg_dump faile
 
 def restore(url: str, dump: Path) -> None:
     """``pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error`` of
-    ``dump`` into the database at ``url``: every object in the dump is dropped and recreated
-    with the dump's rows, all in one transaction (a failure changes nothing). Tables the dump
+    ``dump`` into the database at ``url``: every object in the dump except extensions is
+    dropped and recreated with the dump's rows, all in one transaction (a failure changes
+    nothing). Extensions (pgvector) are created if missing and never dropped. Tables the dump
     does not know are left alone. Stop API replicas and workers first: their open
-    connections hold locks the DROPs wait for."""
+    connections hold locks the DROPs wait for.
+
+    Index generations never go backwards: after the restore each index's counter is set
+    above both its restored and its pre-restore value, so every derived copy (keyword
+    snapshots, answer caches) of any process still running is invalidated."""
     if not dump.is_file():
         raise StoreUnavailable(f"no backup file {dump}")
+    before = _generations(url)
+    restore_tool = pg_binary("pg_restore")
     try:
-        subprocess.run([pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner",
-                        "--single-transaction", "--exit-on-error", f"--dbname={url}",
-                        str(dump)], check=True, capture_output=True, text=True, timeout=3600)
+        toc = subprocess.run([restore_tool, "--list", str(dump)], check=True,
+                             capture_output=True, text=True, timeout=600).stdout
+        # Extensions are the operator's (docs/operations.md), not the dump's: dropping
+        # pgvector would fail while any session uses its types, and must never be needed.
+        handle, name = tempfile.mkstemp(suffix=".toc")
+        os.close(handle)
+        entries = Path(name)
+        entries.write_text("\n".join(line for line in toc.splitlines()
+                                     if " EXTENSION " not in line) + "\n")
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            subprocess.run([restore_tool, "--clean", "--if-exists", "--no-owner",
+                            "--single-transaction", "--exit-on-error", f"--use-list={entries}",
+                            f"--dbname={url}", str(dump)], check=True, capture_output=True,
+                           text=True, timeout=3600)
+        finally:
+            entries.unlink(missing_ok=True)
     except subprocess.CalledProcessError as exc:
         raise StoreUnavailable(f"restore with pg_restore failed, nothing was changed (one "
                                f"transaction): {exc.stderr.strip()}") from exc
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot prepare the database for the restore: {exc}") from exc
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(
+            "UPDATE indexes i SET generation = b.top + 1, updated_at = now()"
+            " FROM (SELECT name, max(generation) AS top FROM (SELECT name, generation"
+            " FROM indexes UNION ALL SELECT * FROM unnest(%s::text[], %s::bigint[]))"
+            " AS u(name, generation) GROUP BY name) AS b WHERE b.name = i.name",
+            [list(before), list(before.values())])
+
+
+def _generations(url: str) -> dict[str, int]:
+    """Each index's generation (empty when the database has no Groundwire schema)."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            if conn.execute("SELECT to_regclass('public.indexes')").fetchone() == (None,):
+                return {}
+            rows = conn.execute("SELECT name, generation FROM indexes").fetchall()
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+    return {str(name): int(generation) for name, generation in rows}
 
 
 def restore_command(url: str, dump: Path) -> str:
