@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -39,6 +37,8 @@ from groundwire.telemetry import Telemetry
 from groundwire.versions.router import VersionRouter
 
 if TYPE_CHECKING:
+    from groundwire.jobs.service import JobService
+    from groundwire.jobs.states import JobRecord
     from groundwire.monitoring.service import MonitoringService
     from groundwire.quality.autotune import AutoTuneResult, TuningResolver
     from groundwire.security.audit import AuditLog
@@ -55,43 +55,6 @@ def check_index_name(name: str) -> str:
             f"invalid index name {name!r}: use 1-64 characters of a-z, 0-9, '-', '_' or '.'"
         )
     return name
-
-
-@dataclass
-class IngestJob:
-    """An ingest started through the API; polled with ``GET /v1/ingest/{id}``."""
-
-    id: str
-    index: str
-    path: str
-    tenant: str = "default"
-    state: str = "running"  # running | succeeded | failed
-    done: int = 0
-    total: int = 0
-    report: IngestReport | None = None
-    error: dict[str, str] | None = None
-    started_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
-
-
-@dataclass
-class AssessmentJob:
-    """A data-readiness assessment started through the API; polled with
-    ``GET /v1/assessments/{id}``. Finished reports are also written to
-    ``<data_dir>/assessments/<id>.json`` so they outlive the process."""
-
-    id: str
-    target: dict[str, str | None]
-    state: str = "running"  # running | succeeded | failed
-    stage: str = "queued"  # queued | read | analyse | done
-    done: int = 0
-    total: int | None = None
-    report: dict[str, Any] | None = None
-    error: dict[str, str] | None = None
-    started_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 class Groundwire:
@@ -123,8 +86,9 @@ class Groundwire:
         self.telemetry = telemetry or Telemetry.disabled()
         self.monitoring = monitoring
         self._ingest_locks: dict[str, asyncio.Lock] = {}
-        self.jobs: dict[str, IngestJob] = {}
-        self.assessments: dict[str, AssessmentJob] = {}
+        # Background jobs (jobs/service.py); set by bootstrap for an app owning its store.
+        self.jobs: JobService | None = None
+        self._worker: asyncio.Task[None] | None = None
         self.versions = VersionRouter()  # logical index -> live version, per request
         # Retrieval settings per index: per_index > stored auto-tuning > defaults.
         self.tunings = tunings or TuningResolver(
@@ -137,6 +101,8 @@ class Groundwire:
 
     async def __aenter__(self) -> Groundwire:
         await self.store.open()
+        if self.jobs is not None:
+            await self.jobs.open(self.store.conninfo)  # type: ignore[attr-defined]
         await self.store.ensure_index("default")
         await self.tunings.reload(self.store)
         self.tunings.start(self.store)
@@ -152,6 +118,7 @@ class Groundwire:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.stop_worker()
         await self.answers.aclose()
         await self.versions.aclose()
         for task in self.autotune_tasks.values():
@@ -162,6 +129,8 @@ class Groundwire:
             await self.monitoring.stop()  # drains queued answer records first
         if self.audit is not None:
             await self.audit.close()  # every buffered audit event is stored first
+        if self.jobs is not None:
+            await self.jobs.close()
         await self.store.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._on_close:
@@ -223,28 +192,39 @@ class Groundwire:
         await self.keyword.refresh_index(index, tenant)
         return report
 
-    def start_ingest_job(
+    async def start_ingest_job(
         self, path: str, *, index: str, retry_failed: bool = False, tenant: str | None = None,
-    ) -> IngestJob:
-        """Run an ingest for ``tenant`` in the background of this process; poll ``jobs[id]``."""
+        owner: str = "",
+    ) -> JobRecord:
+        """Queue an ingest for ``tenant`` as a background job (any worker on this database
+        runs it; see jobs/); follow it with ``self.job_service().get(id)``."""
         check_index_name(index)
         if not Path(path).exists():
             raise InvalidRequest(f"path not found on the server: {path}")
         tenant = tenant or self.settings.security.default_tenant
-        job = IngestJob(id=uuid.uuid4().hex, index=index, path=path, tenant=tenant)
+        return await self.job_service().enqueue("ingest", tenant=tenant, owner=owner, params={
+            "path": path, "index": index, "retry_failed": retry_failed, "tenant": tenant})
 
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
+    def job_service(self) -> JobService:
+        """The background job service (queue, status rows, cancel, retry)."""
+        if self.jobs is None:
+            raise NotFound("background jobs are not available in this process")
+        return self.jobs
 
-        async def work() -> None:
-            job.report = await self.ingest_path(
-                path, index=index, retry_failed=retry_failed, progress=progress, tenant=tenant
-            )
-            self.start_autotune_if_material(index, job.report)
+    def start_worker(self) -> None:
+        """Run a job worker inside this process (``serve`` with ``jobs.in_process_worker``)
+        until ``stop_worker`` or exit."""
+        from groundwire.jobs.worker import run_worker
 
-        self.jobs[job.id] = job
-        _launch(job, work)
-        return job
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(
+                run_worker(self, install_signal_handlers=False), name="groundwire-worker")
+
+    async def stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()  # procrastinate stops gracefully: running jobs finish
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
 
     # ------------------------------------------------------------------ self-tuning
     async def autotune_if_material(
@@ -287,69 +267,29 @@ class Groundwire:
         self.autotune_tasks[index] = asyncio.get_running_loop().create_task(run())
 
     # ------------------------------------------------------------------ assessments
-    def start_assessment(
+    async def start_assessment(
         self, *, path: str | None = None, index: str | None = None,
-        questions: list[str] | None = None,
-    ) -> AssessmentJob:
-        """Assess a server-side path (before ingestion) or an indexed index in the background
-        of this process (see ``assess/runner.py``); poll ``assessments[id]``."""
-        from groundwire.assess.runner import run_assessment
-        from groundwire.assess.source import AssessmentSource
-
+        questions: list[str] | None = None, tenant: str | None = None, owner: str = "",
+    ) -> JobRecord:
+        """Queue an assessment of a server-side path (before ingestion) or an indexed index
+        as a background job (see ``assess/runner.py``); the report is the job's result."""
         if (path is None) == (index is None):
             raise InvalidRequest("give exactly one of path and index")
         if path is not None and not Path(path).exists():
             raise InvalidRequest(f"path not found on the server: {path}")
         if index is not None:
             check_index_name(index)
-        source = (AssessmentSource.of_path(path) if path is not None
-                  else AssessmentSource.of_index(index or "default"))
-        job = AssessmentJob(id=uuid.uuid4().hex, target={"path": path, "index": index})
+        tenant = tenant or self.settings.security.default_tenant
+        return await self.job_service().enqueue("assessment", tenant=tenant, owner=owner,
+                                                params={"path": path, "index": index,
+                                                        "questions": questions})
 
-        def progress(stage: str, done: int, total: int | None) -> None:
-            job.stage, job.done, job.total = stage, done, total
-
-        async def work() -> None:
-            job.report = await run_assessment(
-                source, self.settings, embedder=self.retriever.embedder, store=self.store,
-                questions=questions, progress=progress,
-            )
-            job.stage = "done"
-            await asyncio.to_thread(self._save_assessment, job)
-
-        self.assessments[job.id] = job
-        _launch(job, work)
+    async def assessment(self, job_id: str) -> JobRecord:
+        """An assessment job (queued, running or finished)."""
+        job = await self.job_service().get(job_id)
+        if job.kind != "assessment":
+            raise NotFound(f"no assessment {job_id!r}")
         return job
-
-    def assessment(self, job_id: str) -> AssessmentJob:
-        """A running or finished assessment of this process, else a saved report."""
-        job = self.assessments.get(job_id)
-        if job is not None:
-            return job
-        if not job_id.isalnum():
-            raise NotFound(f"no assessment {job_id!r}")
-        saved = self._assessment_dir() / f"{job_id}.json"
-        if not saved.exists():
-            raise NotFound(f"no assessment {job_id!r}")
-        import json
-
-        report = json.loads(saved.read_text(encoding="utf-8"))
-        target = report.get("target", {})
-        return AssessmentJob(id=job_id, target={"path": target.get("path"),
-                                                "index": target.get("index")},
-                             state="succeeded", stage="done", report=report)
-
-    def _assessment_dir(self) -> Path:
-        return Path(self.settings.data_dir) / "assessments"
-
-    def _save_assessment(self, job: AssessmentJob) -> None:
-        import json
-
-        folder = self._assessment_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{job.id}.json.tmp"
-        tmp.write_text(json.dumps(job.report), encoding="utf-8")
-        tmp.replace(folder / f"{job.id}.json")
 
     # ------------------------------------------------------------------ query
     async def search(
@@ -542,20 +482,3 @@ class Groundwire:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self.retriever.embedder.encode_query, "warm up")
 
-
-def _launch(job: IngestJob | AssessmentJob, work: Callable[[], Awaitable[None]]) -> None:
-    """Run ``work`` as a background task of this process, recording its outcome on ``job``
-    (``state``, ``error``, ``finished_at``). A failure is recorded, never raised: the server
-    keeps running."""
-
-    async def run() -> None:
-        try:
-            await work()
-            job.state = "succeeded"
-        except Exception as exc:  # the job records any failure
-            code = getattr(exc, "code", "internal")
-            job.state, job.error = "failed", {"code": code, "message": str(exc)}
-        finally:
-            job.finished_at = time.time()
-
-    job.task = asyncio.get_running_loop().create_task(run())

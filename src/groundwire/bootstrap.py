@@ -98,6 +98,7 @@ def build_app(
     default ``Telemetry.disabled()`` (CLI, benchmarks, in-process use). ``store``: an already
     open store to share (a version's view, ``versions/runtime.py``); default a new one."""
     telemetry = telemetry or Telemetry.disabled()
+    owns_store = store is None
     store = store or build_store(settings)
     embedder = embedder or build_embedder(settings)
     # One thread per core for query-time model work; each encode uses query_threads.
@@ -165,6 +166,10 @@ def build_app(
         tunings=tunings,
     )
     gw.audit, gw.rate_limiter = build_security_edges(settings, store)
+    if owns_store:  # a version's view shares its parent's store and job service
+        from groundwire.jobs.service import JobService
+
+        gw.jobs = JobService(settings.jobs)
     return gw
 
 

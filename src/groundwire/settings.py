@@ -326,6 +326,39 @@ class AutoTuneSettings(_Section):
     )
 
 
+class JobSettings(_Section):
+    """Background jobs (ingest, assessment, version build) on a PostgreSQL queue
+    (procrastinate, same database as the store; see docs/operations.md)."""
+
+    in_process_worker: bool = Field(
+        True, description="`serve` runs a job worker inside the server process (the laptop "
+        "default). Replicas behind a load balancer set false and run `groundwire worker`."
+    )
+    concurrency: int = Field(
+        1, ge=1, le=64, description="Jobs one worker runs at the same time."
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=100, description="Attempts of a job (first run included) before it is "
+        "failed for good and listed as dead letter (`GET /v1/jobs?state=failed`)."
+    )
+    retry_backoff_s: int = Field(
+        2, ge=1, le=3600, description="Exponential backoff between attempts: the n-th retry "
+        "waits `retry_backoff_s ** n` seconds (1: one second each)."
+    )
+    stalled_after_s: float = Field(
+        30.0, gt=0, description="A running job whose worker sent no heartbeat for this long "
+        "(the worker died) is re-queued by a live worker; workers beat every third of it."
+    )
+    poll_interval_s: float = Field(
+        1.0, gt=0, description="How often an idle worker polls for jobs besides LISTEN/NOTIFY, "
+        "and how often job progress is written."
+    )
+    queues: list[str] = Field(
+        default_factory=list, description="Queues a worker takes jobs from (empty: all); "
+        "jobs go to queue `ingest`, `assess` or `versions`."
+    )
+
+
 class CacheSettings(_Section):
     enabled: bool = Field(True, description="Cache LLM answers.")
     ttl_s: float = Field(3600.0, gt=0, description="Seconds a cached answer stays valid.")
@@ -702,6 +735,7 @@ class Settings(BaseSettings):
     budgets: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
     cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
     autotune: AutoTuneSettings = Field(default_factory=AutoTuneSettings)  # type: ignore[arg-type]
+    jobs: JobSettings = Field(default_factory=JobSettings)  # type: ignore[arg-type]
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)  # type: ignore[arg-type]
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)  # type: ignore[arg-type]
     security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]

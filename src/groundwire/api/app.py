@@ -24,6 +24,7 @@ from groundwire.api.routes import (
     documents,
     health,
     ingest,
+    jobs,
     monitoring,
     openai_compat,
     query,
@@ -54,6 +55,8 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
                 await gw.warm()
                 if gw.monitoring is not None:
                     gw.monitoring.start_background()  # periodic monitors, retention purge
+                if settings.jobs.in_process_worker:
+                    gw.start_worker()  # replicas: false, and run `groundwire worker`
                 app.state.groundwire = gw
                 yield
         finally:
@@ -108,8 +111,8 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     # Added last, so outermost: the request span is current in the middleware above.
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     app.include_router(metrics.router)
-    for module in (health, query, openai_compat, ingest, assessments, documents, monitoring,
-                   admin, audit, tuning, web):
+    for module in (health, query, openai_compat, ingest, assessments, jobs, documents,
+                   monitoring, admin, audit, tuning, web):
         app.include_router(module.router)
     static = resources.files("groundwire.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -89,10 +90,13 @@ class AssessmentBody(BaseModel):
     wait: bool = Field(False, description="Block until done and return the report.")
 
 
+JobStateOut = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
 class AssessmentJobOut(BaseModel):
     id: str
     target: dict[str, str | None]
-    state: Literal["running", "succeeded", "failed"]
+    state: JobStateOut
     stage: str = Field(..., description="queued, read, analyse or done.")
     done: int = Field(..., description="Documents processed in the current stage.")
     total: int | None = Field(None, description="Documents in the stage, when known.")
@@ -201,11 +205,38 @@ class IngestJobOut(BaseModel):
     id: str
     index: str
     path: str
-    state: Literal["running", "succeeded", "failed"]
+    state: JobStateOut
     done: int
     total: int
     report: IngestReportOut | None
     error: dict[str, str] | None
+
+
+class JobOut(BaseModel):
+    """A background job (GET /v1/jobs/{id}); ``state=failed`` means dead letter: it failed
+    its last attempt and waits for POST /v1/jobs/{id}/retry."""
+
+    id: str
+    kind: Literal["ingest", "assessment", "version_build"]
+    tenant: str
+    owner: str = Field(..., description="The principal that started it.")
+    state: JobStateOut
+    done: int = Field(..., description="Items processed (documents for an ingest).")
+    total: int = Field(..., description="Items known so far (0: not yet known).")
+    stage: str = Field("", description="Stage of a multi-stage job (assessment).")
+    attempts: int = Field(..., description="Attempts started (retries included).")
+    worker: str | None = Field(None, description="host:pid of the worker running it.")
+    params: dict[str, Any]
+    result: Any = Field(None, description="The job's result once succeeded (an ingest "
+                        "report, an assessment report, a version row).")
+    error: dict[str, Any] | None = Field(None, description="The last attempt's error.")
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobListOut(BaseModel):
+    jobs: list[JobOut]
 
 
 class DocumentOut(BaseModel):

@@ -664,6 +664,9 @@ app.add_typer(audit_app, name="audit")
 from groundwire.cli.tuning import adapt  # noqa: E402
 
 app.command("adapt")(adapt)
+from groundwire.cli.worker import worker  # noqa: E402
+
+app.command("worker")(worker)
 
 
 def run() -> None:

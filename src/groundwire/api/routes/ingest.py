@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,23 @@ from fastapi.responses import JSONResponse
 
 from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import ErrorResponse, IngestBody, IngestJobOut, IngestReportOut
-from groundwire.app import Groundwire, IngestJob
+from groundwire.app import Groundwire
 from groundwire.errors import Forbidden, NotFound
+from groundwire.jobs.states import JobRecord
 from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
 
-def job_out(job: IngestJob) -> IngestJobOut:
+def job_out(job: JobRecord) -> IngestJobOut:
+    report = job.result if job.state == "succeeded" and isinstance(job.result, dict) else None
+    error = ({k: str(v) for k, v in job.error.items()} if job.error else None)
     return IngestJobOut(
-        id=job.id, index=job.index, path=job.path, state=job.state,  # type: ignore[arg-type]
+        id=job.id, index=job.params.get("index", ""), path=job.params.get("path", ""),
+        state=job.state,  # type: ignore[arg-type]
         done=job.done, total=job.total,
-        report=IngestReportOut(**job.report.as_json()) if job.report else None,
-        error=job.error,
+        report=IngestReportOut(**report) if report else None,
+        error=error,
     )
 
 
@@ -41,10 +44,11 @@ async def start_ingest(
     principal: Principal = Depends(require("ingest")),
 ) -> Any:
     _check_path_allowed(body.path, principal, gw)
-    job = gw.start_ingest_job(body.path, index=body.index, retry_failed=body.retry_failed,
-                              tenant=principal.tenant)
-    if body.wait and job.task is not None:
-        await asyncio.shield(job.task)
+    job = await gw.start_ingest_job(body.path, index=body.index,
+                                    retry_failed=body.retry_failed, tenant=principal.tenant,
+                                    owner=principal.name)
+    if body.wait:  # poll the job's row until a worker has finished it
+        job = await gw.job_service().wait(job.id)
         return JSONResponse(job_out(job).model_dump(), status_code=200)
     return job_out(job)
 
@@ -57,8 +61,8 @@ async def get_job(
     job_id: str, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ingest")),
 ) -> IngestJobOut:
-    job = gw.jobs.get(job_id)
-    if job is None or job.tenant != principal.tenant:
+    job = await gw.job_service().get(job_id, tenant=principal.tenant)
+    if job.kind != "ingest":
         raise NotFound(f"no ingest job {job_id}")
     return job_out(job)
 

@@ -2,6 +2,9 @@
 
 Applied under a transaction-scoped advisory lock, so several processes starting at once apply
 each migration exactly once. Each file runs in its own transaction with its version row.
+
+The job queue's own schema (procrastinate's ``schema.sql``, see ``jobs/service.py``) is
+applied in the same step, once: when its ``procrastinate_jobs`` table does not exist yet.
 """
 
 from __future__ import annotations
@@ -62,4 +65,16 @@ async def migrate(conn: AsyncConnection) -> list[int]:
                 [migration.version, migration.name],
             )
             applied_now.append(migration.version)
+        await _ensure_queue_schema(conn)
     return applied_now
+
+
+async def _ensure_queue_schema(conn: AsyncConnection) -> None:
+    """Apply procrastinate's schema when absent (idempotent; under the caller's lock)."""
+    row = await (await conn.execute(
+        "SELECT to_regclass('public.procrastinate_jobs') IS NOT NULL")).fetchone()
+    if row and row[0]:
+        return
+    from procrastinate.schema import SchemaManager
+
+    await conn.execute(SchemaManager.get_schema().encode())  # type: ignore[call-overload]

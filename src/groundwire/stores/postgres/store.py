@@ -99,6 +99,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
     async def open(self) -> None:
         """Connect once (failing fast with the server's own error), migrate, open the pool."""
         url = self._url if isinstance(self._url, str) else await asyncio.to_thread(self._url.url)
+        self._conninfo = url
         try:
             async with await psycopg.AsyncConnection.connect(
                 url, autocommit=True, connect_timeout=10
@@ -150,6 +151,15 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             await pool.close()
             raise StoreUnavailable(f"cannot open PostgreSQL connection pool: {exc}") from exc
         return pool
+
+    @property
+    def conninfo(self) -> str:
+        """The primary's connection URL once open (the embedded server's too): for clients
+        that share this database with their own connections (the job queue, jobs/service.py)."""
+        url = getattr(self, "_conninfo", None)
+        if url is None:
+            raise RuntimeError("the store is not open")
+        return str(url)
 
     async def close(self) -> None:
         if self._read_pool is not None:

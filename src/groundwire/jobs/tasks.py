@@ -1,0 +1,173 @@
+"""The task bodies of background jobs, and the procrastinate App they are registered on.
+
+Each task takes only ``job_id``; its parameters live in the ``jobs`` row. A task runs in a
+worker process whose Groundwire facade is in the job context (``additional_context``:
+``groundwire`` and ``jobs``). Every attempt: mark the row running → run the work with a
+progress writer → succeeded (result) / queued again or failed for good (error) / cancelled.
+
+Retries: ``RetryStrategy`` with exponential backoff (``jobs.retry_backoff_s ** n`` s) up to
+``jobs.max_attempts`` attempts in all (procrastinate's ``max_attempts`` counts retries).
+Re-running an ingest is safe: unchanged documents are skipped and each batch commits
+atomically (ARCHITECTURE P2, P3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from groundwire.jobs.states import state_after_failure
+
+if TYPE_CHECKING:
+    import procrastinate
+    from procrastinate.job_context import JobContext
+
+    from groundwire.app import Groundwire
+    from groundwire.jobs.service import JobService
+    from groundwire.settings import JobSettings
+
+log = logging.getLogger(__name__)
+
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def retry_strategy(settings: JobSettings) -> procrastinate.RetryStrategy:
+    import procrastinate
+
+    return procrastinate.RetryStrategy(max_attempts=settings.max_attempts - 1,
+                                       exponential_wait=settings.retry_backoff_s)
+
+
+def build_queue_app(conninfo: str, settings: JobSettings) -> procrastinate.App:
+    """A procrastinate App on ``conninfo`` with the three tasks registered (no I/O)."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=conninfo, min_size=1, max_size=settings.concurrency + 4,
+        kwargs={"application_name": "groundwire-jobs"}))
+    retry = retry_strategy(settings)
+    for name, queue, body in (("groundwire.ingest", "ingest", _ingest),
+                              ("groundwire.assessment", "assess", _assessment),
+                              ("groundwire.version_build", "versions", _version_build)):
+        app.task(name=name, queue=queue, pass_context=True, retry=retry)(_task(body))
+    return app
+
+
+Work = Callable[["Groundwire", dict[str, Any], "ProgressWriter"], Awaitable[Any]]
+
+
+def _task(work: Work) -> Callable[..., Awaitable[None]]:
+    async def run(context: JobContext, job_id: str) -> None:
+        await run_attempt(context, job_id, work)
+
+    run.__name__ = work.__name__.lstrip("_")
+    return run
+
+
+class ProgressWriter:
+    """Collects progress from the work (any thread) and writes it to the row every
+    ``interval_s`` (and once at the end)."""
+
+    def __init__(self, jobs: JobService, job_id: str, interval_s: float) -> None:
+        self._jobs, self._id, self._interval = jobs, job_id, interval_s
+        self._latest: tuple[int, int, str] | None = None
+        self._written: tuple[int, int, str] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def update(self, done: int, total: int) -> None:
+        self._latest = (done, total, self._latest[2] if self._latest else "")
+
+    def stage(self, stage: str, done: int, total: int | None) -> None:
+        self._latest = (done, total or 0, stage)
+
+    async def flush(self) -> None:
+        latest = self._latest
+        if latest is not None and latest != self._written:
+            await self._jobs.progress(self._id, *latest)
+            self._written = latest
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.flush()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def run_attempt(context: JobContext, job_id: str, work: Work) -> None:
+    """One attempt of a job (see the module docstring)."""
+    from procrastinate.job_context import AbortReason
+
+    extra = context.additional_context
+    jobs: JobService = extra["jobs"]
+    gw: Groundwire = extra["groundwire"]
+    job = context.job
+    assert job.id is not None
+    record = await jobs.start_attempt(job_id, queue_job_id=job.id, worker=WORKER_NAME)
+    if record is None:
+        log.info("job %s: nothing to run (finished, cancelled or superseded)", job_id)
+        return
+    progress = ProgressWriter(jobs, job_id, jobs.settings.poll_interval_s / 2)
+    progress.start()
+    try:
+        result = await work(gw, record.params, progress)
+        await progress.stop()
+        await progress.flush()
+    except asyncio.CancelledError:
+        await progress.stop()
+        if context.abort_reason() == AbortReason.USER_REQUEST:
+            await jobs.cancelled(job_id)
+        else:  # the worker is shutting down: the job goes back to the queue
+            await jobs.requeued(job.id, {"code": "job.interrupted",
+                                         "message": "the worker stopped during the job"})
+        raise
+    except Exception as exc:
+        await progress.stop()
+        final = state_after_failure(job.attempts + 1, jobs.settings.max_attempts) == "failed"
+        await jobs.attempt_failed(job_id, {"code": getattr(exc, "code", "internal"),
+                                           "message": str(exc), "attempt": job.attempts + 1},
+                                  final=final)
+        log.warning("job %s attempt %d failed%s: %s", job_id, job.attempts + 1,
+                    " (final)" if final else "", exc)
+        raise
+    await jobs.succeed(job_id, result)
+
+
+async def _ingest(gw: Groundwire, params: dict[str, Any], progress: ProgressWriter) -> Any:
+    report = await gw.ingest_path(params["path"], index=params["index"],
+                                  retry_failed=params.get("retry_failed", False),
+                                  progress=progress.update, tenant=params["tenant"])
+    gw.start_autotune_if_material(params["index"], report)
+    return report.as_json()
+
+
+async def _assessment(gw: Groundwire, params: dict[str, Any], progress: ProgressWriter) -> Any:
+    from groundwire.assess.runner import run_assessment
+    from groundwire.assess.source import AssessmentSource
+
+    path, index = params.get("path"), params.get("index")
+    source = (AssessmentSource.of_path(path) if path is not None
+              else AssessmentSource.of_index(index or "default"))
+    return await run_assessment(source, gw.settings, embedder=gw.retriever.embedder,
+                                store=gw.store, questions=params.get("questions"),
+                                progress=progress.stage)
+
+
+async def _version_build(gw: Groundwire, params: dict[str, Any],
+                         progress: ProgressWriter) -> Any:
+    from groundwire.versions.service import build_version
+
+    return await build_version(gw, params["index"], params.get("overrides") or {},
+                               progress=progress.update)
+
+
