@@ -25,7 +25,12 @@ from workers import FAST_JOB_SETTINGS, job_row, start_worker
 
 pytestmark = pytest.mark.integration
 
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "iota", "kappa", "lambda", "omicron", "sigma", "tau", "upsilon", "omega", "harbour", "lantern", "meadow", "quarry", "saddle", "timber", "velvet", "willow", "orchard", "pepper", "marble", "canyon", "falcon", "glacier", "ember"]
+WORDS = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "iota", "kappa", "lambda",
+    "omicron", "sigma", "tau", "upsilon", "omega", "harbour", "lantern", "meadow", "quarry",
+    "saddle", "timber", "velvet", "willow", "orchard", "pepper", "marble", "canyon", "falcon",
+    "glacier", "ember",
+)
 
 
 def write_docs(root: Path, count: int, words: int = 400) -> Path:
