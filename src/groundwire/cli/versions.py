@@ -23,6 +23,10 @@ def versions_build(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Setting override KEY=VALUE (repeatable), e.g. chunking.max_tokens=120, "
         "embedding.model=..., retrieval.dense_weight=0.7.")] = None,
+    background: Annotated[bool, typer.Option(
+        "--background", help="Queue the build as a background job (run by `groundwire "
+        "worker` or a server's worker) and print the job; follow it with GET /v1/jobs/{id}."
+    )] = False,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -30,10 +34,23 @@ def versions_build(
     the live version keeps serving."""
     from groundwire.versions.service import build_version, parse_overrides
 
+    overrides = parse_overrides(set_)
+
     async def work(gw: Any) -> Any:
-        return await build_version(gw, index, parse_overrides(set_))
+        if background:
+            job = await gw.job_service().enqueue(
+                "version_build", tenant=gw.settings.security.default_tenant, owner="cli",
+                params={"index": index, "overrides": overrides})
+            return {"job": job.id, "state": job.state, "kind": job.kind}
+        return await build_version(gw, index, overrides)
 
     result = _run(config, as_json, work)
+    if background:
+        if as_json:
+            _emit(result)
+        else:
+            typer.echo(f"queued version build of {index}: job {result['job']}")
+        return
     if as_json:
         _emit(result)
         return

@@ -186,3 +186,32 @@ def test_cancel_queued_job_never_runs(database_url: str, tmp_path: Path) -> None
     with psycopg.connect(database_url) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM indexes").fetchall()]
     assert "cancelled" not in names and "kept" in names
+
+
+def test_version_build_as_a_background_job(database_url: str, tmp_path: Path) -> None:
+    """`groundwire versions build --background` queues the build; a worker runs it."""
+    import json
+    import subprocess
+
+    from processes import groundwire_exe
+    from workers import worker_env
+
+    corpus = write_docs(tmp_path / "v", 4, words=30)
+    settings = settings_for(database_url, tmp_path)
+    run(_with_app, settings, lambda gw: gw.ingest_path(corpus, index="docs"))
+    queued = subprocess.run(
+        [groundwire_exe(), "versions", "build", "--index", "docs", "--set",
+         "chunking.max_tokens=120", "--background", "--json"], cwd=tmp_path,
+        env=worker_env(database_url, tmp_path), capture_output=True, text=True, timeout=120)
+    assert queued.returncode == 0, queued.stderr
+    job_id = json.loads(queued.stdout)["job"]
+    assert job_row(database_url, job_id)["state"] == "queued"
+    worker = start_worker(database_url, tmp_path / "w", name="w", args=("--once",))
+    try:
+        assert worker.process.wait(timeout=120) == 0, worker.log_tail()
+    finally:
+        worker.stop()
+    row = job_row(database_url, job_id)
+    assert row["state"] == "succeeded", (row, worker.log_tail())
+    assert row["kind"] == "version_build" and row["result"]["state"] == "ready"
+    assert row["result"]["ingest"][0]["documents"]["indexed"] == 4
