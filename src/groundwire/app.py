@@ -213,12 +213,14 @@ class Groundwire:
 
     def start_worker(self) -> None:
         """Run a job worker inside this process (``serve`` with ``jobs.in_process_worker``)
-        until ``stop_worker`` or exit."""
+        until ``stop_worker`` or exit; at exit a running job gets 10 s to finish, then goes
+        back to the queue for the next worker."""
         from groundwire.jobs.worker import run_worker
 
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(
-                run_worker(self, install_signal_handlers=False), name="groundwire-worker")
+                run_worker(self, install_signal_handlers=False, shutdown_graceful_timeout=10.0),
+                name="groundwire-worker")
 
     async def stop_worker(self) -> None:
         if self._worker is not None:

@@ -105,6 +105,14 @@ class RetrievalSettings(RetrievalTuning):
     hnsw_ef_search: int = Field(
         100, ge=10, le=1000, description="pgvector hnsw.ef_search (recall vs speed of ANN)."
     )
+    hnsw_m: int = Field(
+        16, ge=4, le=100, description="pgvector HNSW `m` (graph degree) of a model's vector "
+        "index, used when the index is built; larger raises recall and index size.",
+    )
+    hnsw_ef_construction: int = Field(
+        64, ge=8, le=1000, description="pgvector HNSW `ef_construction` of a model's vector "
+        "index, used when the index is built; larger raises recall and build time.",
+    )
 
     def for_index(self, index: str) -> RetrievalTuning:
         tuned = self.per_index.get(index)

@@ -154,8 +154,8 @@ class JobService:
                                  "can be retried", code="job.not_retryable")
         rows = await self._rows(
             "UPDATE jobs SET state = 'queued', finished_at = NULL, error = NULL, done = 0,"
-            " total = 0, updated_at = now() WHERE id = %s AND state IN ('failed', 'cancelled')"
-            " RETURNING id", [job_id])
+            " total = 0, queue_job_id = NULL, updated_at = now()"
+            " WHERE id = %s AND state IN ('failed', 'cancelled') RETURNING id", [job_id])
         if not rows:
             raise InvalidRequest(f"job {job_id} changed state meanwhile", code="job.conflict")
         return await self._defer(job_id, job.kind)
@@ -174,12 +174,17 @@ class JobService:
     async def start_attempt(self, job_id: str, *, queue_job_id: int, worker: str
                             ) -> JobRecord | None:
         """Mark the job running for an attempt of procrastinate job ``queue_job_id``; None
-        when the row is gone, finished, or belongs to another run (nothing to do)."""
+        when the row is gone, finished, or belongs to another run (nothing to do).
+
+        ``_defer`` records the queue job's id just *after* deferring it, so a worker (of any
+        replica) can pick the queue job first: the row's link is NULL until then (``enqueue``
+        inserts it so, ``retry`` clears it before deferring), and this attempt claims it."""
         rows = await self._fetch(
             f"UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = %s,"
-            f" started_at = now(), updated_at = now() WHERE id = %s AND queue_job_id = %s"
+            f" queue_job_id = %s, started_at = now(), updated_at = now() WHERE id = %s"
+            f" AND (queue_job_id = %s OR queue_job_id IS NULL)"
             f" AND state IN ('queued', 'running') RETURNING {_COLUMNS}",
-            [worker, job_id, queue_job_id])
+            [worker, queue_job_id, job_id, queue_job_id])
         return rows[0] if rows else None
 
     async def progress(self, job_id: str, done: int, total: int, stage: str = "") -> None:
@@ -215,26 +220,45 @@ class JobService:
 
     async def requeue_stalled(self) -> list[int]:
         """Re-queue the procrastinate jobs whose worker sent no heartbeat for
-        ``stalled_after_s`` (it died mid-job); returns their ids. Safe to run in several
-        workers at once: a job already re-queued by another is skipped."""
+        ``stalled_after_s`` (it died mid-job); returns their ids. A job whose last attempt
+        died with its worker is failed instead (a job that kills its worker, e.g. out of
+        memory, must not loop). Safe to run in several workers at once: a job another worker
+        handled first is skipped."""
+        from procrastinate.jobs import Status
+
         manager = self.app.job_manager
-        requeued = []
+        handled = []
         stalled = await manager.get_stalled_jobs(
             seconds_since_heartbeat=self.settings.stalled_after_s)
         for job in stalled:
             assert job.id is not None
+            reason = {"code": "job.stalled",
+                      "message": f"worker {job.worker_id} stopped sending heartbeats"}
+            if states.state_after_failure(job.attempts + 1, self.settings.max_attempts) \
+                    == states.FAILED:
+                try:
+                    await manager.finish_job_by_id_async(job.id, Status.FAILED,
+                                                         delete_job=False)
+                except Exception:  # noqa: BLE001 - another worker failed it first
+                    continue
+                await self._fetch(
+                    "UPDATE jobs SET state = 'failed', error = %s, worker = NULL,"
+                    " finished_at = now(), updated_at = now()"
+                    " WHERE queue_job_id = %s AND state IN ('queued', 'running')",
+                    [json.dumps(reason), job.id])
+                handled.append(job.id)
+                continue
             try:
                 await manager.retry_job(job)
             except Exception:  # noqa: BLE001 - another worker re-queued it first
                 continue
             status = await manager.get_job_status_async(job.id)
-            if status.value == "todo":
-                await self.requeued(job.id, {"code": "job.stalled", "message":
-                                             f"worker {job.worker_id} stopped sending heartbeats;"
-                                             " re-queued"})
+            if status == Status.TODO:
+                await self.requeued(job.id, {**reason, "message": reason["message"]
+                                             + "; re-queued"})
             else:  # an abort was requested before the worker died
                 await self._fetch(
                     "UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now()"
                     " WHERE queue_job_id = %s AND state IN ('queued', 'running')", [job.id])
-            requeued.append(job.id)
-        return requeued
+            handled.append(job.id)
+        return handled

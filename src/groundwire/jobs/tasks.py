@@ -20,7 +20,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from groundwire.jobs.states import state_after_failure
+from groundwire.jobs.states import FAILED, state_after_failure
 
 if TYPE_CHECKING:
     import procrastinate
@@ -127,16 +127,17 @@ async def run_attempt(context: JobContext, job_id: str, work: Work) -> None:
         await progress.stop()
         if context.abort_reason() == AbortReason.USER_REQUEST:
             await jobs.cancelled(job_id)
-        else:  # the worker is shutting down: the job goes back to the queue
-            await jobs.requeued(job.id, {"code": "job.interrupted",
-                                         "message": "the worker stopped during the job"})
+        else:  # the worker is shutting down: back to the queue while attempts are left
+            final = state_after_failure(job.attempts + 1, jobs.settings.max_attempts) == FAILED
+            await jobs.attempt_failed(job_id, {"code": "job.interrupted", "message":
+                                               "the worker stopped during the job"},
+                                      final=final)
         raise
     except Exception as exc:
         await progress.stop()
-        final = state_after_failure(job.attempts + 1, jobs.settings.max_attempts) == "failed"
+        final = state_after_failure(job.attempts + 1, jobs.settings.max_attempts) == FAILED
         await jobs.attempt_failed(job_id, {"code": getattr(exc, "code", "internal"),
-                                           "message": str(exc), "attempt": job.attempts + 1},
-                                  final=final)
+                                           "message": str(exc)}, final=final)
         log.warning("job %s attempt %d failed%s: %s", job_id, job.attempts + 1,
                     " (final)" if final else "", exc)
         raise

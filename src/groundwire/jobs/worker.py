@@ -41,9 +41,12 @@ async def requeue_stalled_forever(jobs: JobService) -> None:
 
 async def run_worker(gw: Groundwire, *, concurrency: int | None = None,
                      queues: list[str] | None = None, wait: bool = True,
-                     install_signal_handlers: bool = True) -> None:
+                     install_signal_handlers: bool = True,
+                     shutdown_graceful_timeout: float | None = None) -> None:
     """Run jobs with ``gw`` (opened, with its job service open). ``wait=False``: take jobs
-    until none is ready, then return."""
+    until none is ready, then return. On stop, running jobs get ``shutdown_graceful_timeout``
+    seconds to finish (None: as long as they need); then they are interrupted and go back to
+    the queue (an attempt is counted)."""
     jobs = gw.jobs
     if jobs is None:
         raise RuntimeError("this Groundwire instance has no job service")
@@ -61,6 +64,7 @@ async def run_worker(gw: Groundwire, *, concurrency: int | None = None,
             stalled_worker_timeout=cfg.stalled_after_s,
             additional_context={"groundwire": gw, "jobs": jobs},
             install_signal_handlers=install_signal_handlers,
+            shutdown_graceful_timeout=shutdown_graceful_timeout,
         )
     finally:
         reaper.cancel()

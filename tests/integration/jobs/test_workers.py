@@ -101,8 +101,9 @@ def test_killed_worker_job_completes_on_another(database_url: str, tmp_path: Pat
             second.stop()
     assert row["state"] == "succeeded", row
     assert row["attempts"] >= 2
-    assert row["worker"] != "" and row["result"]["documents"]["indexed"] + \
-        row["result"]["documents"].get("unchanged", 0) == 600
+    documents = row["result"]["documents"]
+    assert documents["indexed"] + documents.get("unchanged", 0) == 600
+    assert documents.get("unchanged", 0) > 0  # the killed attempt's committed batches stayed
 
     with psycopg.connect(database_url) as conn:
         states = dict(conn.execute(
@@ -215,3 +216,39 @@ def test_version_build_as_a_background_job(database_url: str, tmp_path: Path) ->
     assert row["state"] == "succeeded", (row, worker.log_tail())
     assert row["kind"] == "version_build" and row["result"]["state"] == "ready"
     assert row["result"]["ingest"][0]["documents"]["indexed"] == 4
+
+
+def test_job_killing_its_last_worker_is_dead_lettered(database_url: str,
+                                                      tmp_path: Path) -> None:
+    """A job whose last attempt dies with its worker (e.g. out of memory) is failed, not
+    re-queued forever; committed batches stay, and a retry completes the rest."""
+    corpus = write_docs(tmp_path / "poison", 600)
+    settings = settings_for(database_url, tmp_path, max_attempts=1)
+    job = run(_with_app, settings, lambda gw: gw.start_ingest_job(str(corpus), index="p"))
+    one_attempt = {"GROUNDWIRE_JOBS__MAX_ATTEMPTS": "1"}
+    first = start_worker(database_url, tmp_path / "w1", one_attempt, name="w1")
+    second = None
+    try:
+        wait_for(lambda: job_row(database_url, job.id)["done"] > 0, 180,
+                 "progress from the first worker", first.log_tail)
+        first.kill()
+        assert job_row(database_url, job.id)["state"] == "running"
+        second = start_worker(database_url, tmp_path / "w2", one_attempt, name="w2")
+        row = wait_for(lambda: (r := job_row(database_url, job.id))["state"] != "running"
+                       and r, 120, "the stalled job to be handled", second.log_tail)
+        assert row["state"] == "failed" and row["error"]["code"] == "job.stalled", row
+        assert row["attempts"] == 1
+
+        retried = run(_with_app, settings, lambda gw: gw.job_service().retry(job.id))
+        assert retried.state == "queued"
+        row = wait_for(lambda: (r := job_row(database_url, job.id))["state"] not in
+                       ("queued", "running") and r, 240, "the retry to finish",
+                       second.log_tail)
+    finally:
+        first.kill()
+        if second is not None:
+            second.stop()
+    assert row["state"] == "succeeded", row
+    documents = row["result"]["documents"]
+    assert documents["indexed"] + documents.get("unchanged", 0) == 600
+    assert documents.get("unchanged", 0) > 0  # the first attempt's batches were kept
