@@ -55,6 +55,8 @@ def build_store(settings: Settings) -> Store:
         prepare_threshold=settings.database.prepare_threshold,
         application_name=settings.database.application_name,
         ef_search=settings.retrieval.hnsw_ef_search,
+        hnsw_m=settings.retrieval.hnsw_m,
+        hnsw_ef_construction=settings.retrieval.hnsw_ef_construction,
     )
 
 

@@ -1,10 +1,16 @@
 """``PostgresStore``: the Store protocol on PostgreSQL + pgvector (psycopg 3, async pool).
 
-Vectors live in one ``embeddings`` table keyed by (content hash, model id). Each model gets a
-partial HNSW index over ``embedding::vector(dim)`` (cosine), so models of different dimensions
-coexist and a model switch never rewrites other models' vectors. Vector search uses pgvector
-0.8 iterative index scans so filters (index name, document state, metadata) are applied while
+Vectors live in one ``embeddings`` table keyed by (content hash, model id), stored as
+``halfvec`` (half precision: half the bytes of ``vector``, same HNSW recall within noise;
+migration 0010). Each model gets a partial HNSW index over ``embedding::halfvec(dim)``
+(cosine, ``m`` / ``ef_construction`` from settings), so models of different dimensions coexist
+and a model switch never rewrites other models' vectors. Vector search uses pgvector 0.8
+iterative index scans so filters (index name, document state, metadata) are applied while
 walking the graph and still return ``k`` rows when they match.
+
+Writes are batched: documents are upserted in one pipelined ``executemany``, their old chunks
+deleted in one statement, and chunks and embeddings streamed with ``COPY`` — all inside the one
+transaction that marks the documents ``indexed`` (P3).
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         read_url: str | None = None,
         prepare_threshold: int | None = 5,
         application_name: str = "groundwire",
+        hnsw_m: int = 16,
+        hnsw_ef_construction: int = 64,
     ) -> None:
         """``url`` is a connection URL, or a provider resolved in ``open()`` and released in
         ``close()`` (the embedded server). ``read_url``: a streaming replica of ``url`` for
@@ -92,6 +100,8 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         self._prepare_threshold = prepare_threshold
         self._application_name = application_name
         self._read_pool: AsyncConnectionPool | None = None
+        self._hnsw_m = hnsw_m
+        self._hnsw_ef_construction = hnsw_ef_construction
         self._pool: AsyncConnectionPool | None = None
         self._model_dims: dict[str, int] = {}
 
@@ -304,19 +314,18 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         try:
             async with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
                 if embeddings:
-                    await cur.executemany(
-                        "INSERT INTO embeddings (content_hash, model_id, dim, embedding)"
-                        " VALUES (%s, %s, %s, %s::vector) ON CONFLICT DO NOTHING",
-                        [(h, model_id, len(v), vector_literal(v)) for h, v in embeddings.items()],
-                    )
-                for doc in documents:
-                    await self._replace_document(cur, index, doc)
+                    await _copy_embeddings(cur, embeddings, model_id)
+                await self._replace_documents(cur, index, documents)
                 await self._bump(conn, index)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"PostgreSQL write failed: {exc}") from exc
 
-    async def _replace_document(self, cur: Any, index: str, doc: DocumentWrite) -> None:
-        await cur.execute(
+    async def _replace_documents(
+        self, cur: Any, index: str, documents: Sequence[DocumentWrite]
+    ) -> None:
+        """Upsert the documents as ``indexed`` (one pipelined batch), then replace their chunks:
+        one DELETE, one COPY. The caller's transaction makes it all-or-nothing (P3)."""
+        await cur.executemany(
             """
             INSERT INTO documents (index_name, source_id, uri, title, media_type, content_hash,
                 pipeline_fingerprint, modified_at, size_bytes, metadata, tenant, readers, state,
@@ -333,23 +342,30 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
                 error_message = NULL, indexed_at = now(), updated_at = now()
             RETURNING id
             """,
-            [index, doc.source_id, doc.uri, doc.title, doc.media_type, doc.content_hash,
-             doc.pipeline_fingerprint, doc.modified_at, doc.size_bytes,
-             json.dumps(dict(doc.metadata), default=str), doc.tenant, list(doc.readers)],
+            [(index, doc.source_id, doc.uri, doc.title, doc.media_type, doc.content_hash,
+              doc.pipeline_fingerprint, doc.modified_at, doc.size_bytes,
+              json.dumps(dict(doc.metadata), default=str), doc.tenant, list(doc.readers))
+             for doc in documents],
+            returning=True,
         )
-        row = await cur.fetchone()
-        document_id = row[0]
-        await cur.execute("DELETE FROM chunks WHERE document_id = %s", [document_id])
-        await cur.executemany(
-            "INSERT INTO chunks (document_id, position, text, header, content_hash,"
-            " heading_path, char_start, char_end, token_count)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (document_id, c.position, c.text, c.header, c.content_hash,
-                 list(c.heading_path), c.char_start, c.char_end, c.token_count)
-                for c in doc.chunks
-            ],
-        )
+        document_ids: list[int] = []
+        while True:
+            row = await cur.fetchone()
+            document_ids.append(int(row[0]))
+            if not cur.nextset():
+                break
+        await cur.execute("DELETE FROM chunks WHERE document_id = ANY(%s)", [document_ids])
+        latest = dict(zip(document_ids, documents, strict=True))  # a uri twice: the last wins
+        async with cur.copy(
+            "COPY chunks (document_id, position, text, header, content_hash, heading_path,"
+            " char_start, char_end, token_count) FROM STDIN"
+        ) as copy:
+            for document_id, doc in latest.items():
+                for c in doc.chunks:
+                    await copy.write_row(
+                        (document_id, c.position, c.text, c.header, c.content_hash,
+                         list(c.heading_path), c.char_start, c.char_end, c.token_count)
+                    )
 
     async def mark_failed(
         self,
@@ -623,7 +639,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         access_where, access_params = _access_sql(access)
         where = sql.Composed([where, access_where])
         params.update(access_params)
-        distance = sql.SQL("(e.embedding::vector({dim}) <=> %(q)s::vector({dim}))").format(
+        distance = sql.SQL("(e.embedding::halfvec({dim}) <=> %(q)s::halfvec({dim}))").format(
             dim=sql.Literal(dim)
         )
         query = sql.SQL(
@@ -669,16 +685,10 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             if known != dim:
                 raise InvalidRequest(f"model {model_id} was stored with {known} dims, got {dim}")
             return
-        index_name = "embeddings_hnsw_" + re.sub(r"[^a-z0-9]+", "_", model_id.lower())[:40]
+        index_name = _hnsw_index_name(model_id)
         async with self._connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [model_id])
-            await conn.execute(
-                sql.SQL(
-                    "CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw"
-                    " ((embedding::vector({dim})) vector_cosine_ops) WHERE model_id = {model}"
-                ).format(name=sql.Identifier(index_name), dim=sql.Literal(dim),
-                         model=sql.Literal(model_id))
-            )
+            await conn.execute(self._create_hnsw_sql(index_name, model_id, dim))
             await conn.execute(
                 "INSERT INTO embedding_models (model_id, dim, index_name) VALUES (%s, %s, %s)"
                 " ON CONFLICT (model_id) DO NOTHING",
@@ -686,6 +696,46 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             )
         self._model_dims[model_id] = dim
 
+    def _create_hnsw_sql(self, index_name: str, model_id: str, dim: int) -> sql.Composable:
+        return sql.SQL(
+            "CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw"
+            " ((embedding::halfvec({dim})) halfvec_cosine_ops)"
+            " WITH (m = {m}, ef_construction = {efc}) WHERE model_id = {model}"
+        ).format(name=sql.Identifier(index_name), dim=sql.Literal(dim),
+                 m=sql.Literal(self._hnsw_m), efc=sql.Literal(self._hnsw_ef_construction),
+                 model=sql.Literal(model_id))
+
+    async def drop_vector_index(self, model_id: str) -> bool:
+        """Drop a model's HNSW index before a bulk load (inserting into a built graph costs far
+        more per row than building it once); searches fall back to exact scans meanwhile.
+        ``build_vector_index`` restores it. False when the model is unknown."""
+        if await self._model_dim(model_id) is None:
+            return False
+        async with self._connection() as conn:
+            await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(
+                sql.Identifier(_hnsw_index_name(model_id))))
+        return True
+
+    async def build_vector_index(
+        self, model_id: str, *, maintenance_work_mem: str | None = None,
+        parallel_workers: int | None = None,
+    ) -> bool:
+        """(Re)build a model's HNSW index if it is missing, with this store's ``m`` and
+        ``ef_construction``. ``maintenance_work_mem`` (e.g. ``"4GB"``) lets the graph of a
+        large corpus be built in memory; ``parallel_workers`` sets
+        ``max_parallel_maintenance_workers``. False when the model is unknown."""
+        dim = await self._model_dim(model_id)
+        if dim is None:
+            return False
+        async with self._connection() as conn, conn.transaction():
+            if maintenance_work_mem:
+                await conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(
+                    sql.Literal(maintenance_work_mem)))
+            if parallel_workers is not None:
+                await conn.execute(sql.SQL("SET LOCAL max_parallel_maintenance_workers = {}")
+                                   .format(sql.Literal(parallel_workers)))
+            await conn.execute(self._create_hnsw_sql(_hnsw_index_name(model_id), model_id, dim))
+        return True
 
     # ----------------------------------------------------------------- usage / budgets
     async def reserve_usage(self, principal: str, limits: Sequence[PeriodLimit]) -> str | None:
@@ -743,6 +793,29 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
                 )
             ).fetchall()
         return {r[0]: {"requests": r[1], "tokens": r[2], "cost": r[3]} for r in rows}
+
+
+def _hnsw_index_name(model_id: str) -> str:
+    return "embeddings_hnsw_" + re.sub(r"[^a-z0-9]+", "_", model_id.lower())[:40]
+
+
+async def _copy_embeddings(cur: Any, embeddings: Mapping[str, Sequence[float]],
+                           model_id: str) -> None:
+    """COPY the vectors into a session temp table, then insert the ones not stored yet (another
+    ingest may have stored the same passage since ``missing_embeddings``)."""
+    await cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS embeddings_load (content_hash text, dim integer,"
+        " embedding halfvec) ON COMMIT DELETE ROWS"
+    )
+    async with cur.copy("COPY embeddings_load (content_hash, dim, embedding) FROM STDIN") as copy:
+        for h, v in embeddings.items():
+            await copy.write_row((h, len(v), vector_literal(v)))
+    await cur.execute(
+        "INSERT INTO embeddings (content_hash, model_id, dim, embedding)"
+        " SELECT content_hash, %s, dim, embedding FROM embeddings_load"
+        " ON CONFLICT DO NOTHING",
+        [model_id],
+    )
 
 
 def _stored_chunk(r: Mapping[str, Any]) -> StoredChunk:
