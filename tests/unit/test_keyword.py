@@ -40,3 +40,24 @@ def test_filters_apply_before_ranking() -> None:
 
 def test_empty_index() -> None:
     assert Bm25Index(0, [], Bm25Params()).search("anything", 5) == []
+
+
+def test_access_mask_is_per_reader_and_tenant_and_reused() -> None:
+    from dataclasses import replace
+
+    from groundwire.domain import Access
+
+    chunks = [replace(CHUNKS[0], tenant="a", readers=("t:a:g1",)),
+              replace(CHUNKS[1], tenant="a", readers=("t:a:g2",)),
+              replace(CHUNKS[2], tenant="b", readers=("t:a:g1",))]  # wrong tenant: never read
+    idx = Bm25Index(1, chunks, Bm25Params())
+    g1 = Access(tenant="a", tokens=frozenset({"t:a:g1"}))
+    assert idx.access_mask(g1).tolist() == [1.0, 0.0, 0.0]
+    assert idx.access_mask(Access(tenant="a", tokens=frozenset({"t:a:g2"}))).tolist() == [
+        0.0, 1.0, 0.0]
+    assert idx.access_mask(Access(tenant="b", tokens=frozenset({"t:a:g1"}))).tolist() == [
+        0.0, 0.0, 1.0]
+    # an equal reader gets the same cached mask, and nobody can change it in place
+    same = idx.access_mask(Access(tenant="a", tokens=frozenset({"t:a:g1"})))
+    assert same is idx.access_mask(g1) and not same.flags.writeable
+    assert [h[0] for h in idx.search("server", 10, access=g1)] == [1]
