@@ -8,6 +8,7 @@ Constructing it does no I/O.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -184,7 +185,10 @@ class Groundwire:
         index = physical
         tenant = tenant or self.settings.security.default_tenant
         lock = self._ingest_locks.setdefault(index, asyncio.Lock())
-        async with lock:
+        # The in-process lock queues this process's ingests; the store's lock (an advisory
+        # lock in PostgreSQL) serialises them with other replicas' and workers'.
+        hold = getattr(self.store, "index_write_lock", None)
+        async with lock, (hold(index) if hold is not None else contextlib.nullcontext()):
             report = await self.pipeline.run(
                 index, items, source=source, retry_failed=retry_failed,
                 delete_missing=delete_missing, progress=progress, tenant=tenant,

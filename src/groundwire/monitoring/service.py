@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 BUCKETS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
 MAX_BUCKETS = 5000
 EXPORT_PAGE = 500
+PEER_WRITE_WAIT_S = 3.0  # how long feedback waits for a record another replica still writes
 
 
 def parse_bucket(bucket: str) -> int:
@@ -147,11 +148,21 @@ class MonitoringService:
     async def flush(self) -> None:
         await self.writer.flush(timeout_s=30.0)
 
-    async def record(self, record_id: str) -> AnswerRecord:
+    async def record(self, record_id: str, *, wait_for_peers: bool = False) -> AnswerRecord:
+        """The stored record (``NotFound`` when unknown). A record still queued in this
+        process's writer is flushed first; with ``wait_for_peers`` an unknown id is looked up
+        again for up to ``PEER_WRITE_WAIT_S``: behind a load balancer, feedback may reach
+        another replica than the answer did while that replica's writer still holds it."""
         found = await self.store.get_record(record_id)
         if found is None:  # maybe still queued or in flight in the writer
             await self.flush()
             found = await self.store.get_record(record_id)
+        if found is None and wait_for_peers:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + PEER_WRITE_WAIT_S
+            while found is None and loop.time() < deadline:
+                await asyncio.sleep(0.1)
+                found = await self.store.get_record(record_id)
         if found is None:
             raise NotFound(f"no answer record {record_id!r}")
         return found
@@ -193,7 +204,8 @@ class MonitoringService:
         expected_passage: str | None = None, principal: str = "anonymous",
     ) -> FeedbackEntry:
         """Feedback on a record (``NotFound`` for an unknown id); the comment is redacted."""
-        await self.record(record_id)  # waits for a record still in the writer's queue
+        # Waits for a record still in this process's writer queue, or another replica's.
+        await self.record(record_id, wait_for_peers=True)
         safe = await asyncio.to_thread(self._redact, comment) if comment else None
         return await self.store.add_feedback(
             record_id, helpful=helpful, comment=safe, expected_passage=expected_passage,

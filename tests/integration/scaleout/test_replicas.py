@@ -211,3 +211,21 @@ def test_answer_budget_holds_across_replicas_under_concurrency(cluster: Cluster)
     assert len(degraded) == len(answers) - BUDGET
     assert {a["degraded_reason"] for a in degraded} == {"budget.exceeded"}
     assert all(a["answerer"] == "extractive" and not a["abstained"] for a in degraded)
+
+
+def test_feedback_through_the_other_replica_finds_the_record(cluster: Cluster) -> None:
+    """The answer record is written by the answering replica's background writer; feedback
+    sent at once through the other replica (a load balancer's choice) still finds it."""
+    one, two = cluster.replicas
+    for i in range(6):
+        answering, other = (one, two) if i % 2 == 0 else (two, one)
+        searched = _search(answering, "support hotline hours")
+        assert searched.status_code == 200
+        record_id = searched.json()["record_id"]
+        with other.client() as client:
+            response = client.post("/v1/feedback", json={"record_id": record_id,
+                                                           "helpful": i % 3 != 0})
+        assert response.status_code == 201, response.text
+    with two.client() as client:  # an unknown id is still a 404 (after the bounded wait)
+        missing = client.post("/v1/feedback", json={"record_id": "0" * 32, "helpful": True})
+    assert missing.status_code == 404

@@ -63,8 +63,8 @@ async def feedback(
     principal: Principal = Depends(require(None)),
 ) -> FeedbackOut:
     monitor = gw.monitor()
-    try:  # waits for a record still in the writer's queue
-        record = await monitor.record(body.record_id)
+    try:  # waits for a record still in this or another replica's writer queue
+        record = await monitor.record(body.record_id, wait_for_peers=True)
     except NotFound:
         record = None
     if record is None or not record.principal.startswith(principal.tenant + "/"):

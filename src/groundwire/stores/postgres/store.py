@@ -16,9 +16,10 @@ transaction that marks the documents ``indexed`` (P3).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -100,6 +101,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         self._prepare_threshold = prepare_threshold
         self._application_name = application_name
         self._read_pool: AsyncConnectionPool | None = None
+        self._open_url: str | None = None  # the primary's URL once open (a provider's too)
         self._hnsw_m = hnsw_m
         self._hnsw_ef_construction = hnsw_ef_construction
         self._pool: AsyncConnectionPool | None = None
@@ -118,6 +120,7 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         except (psycopg.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open PostgreSQL store: {exc}") from exc
         self._pool = await self._open_pool(url, self._application_name)
+        self._open_url = url
         if self._read_url:
             try:
                 self._read_pool = await self._open_pool(
@@ -192,6 +195,29 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         if self._read_pool is None:
             return self._connection()
         return self._read_pool.connection()
+
+    @contextlib.asynccontextmanager
+    async def index_write_lock(self, index: str) -> AsyncIterator[None]:
+        """Hold ``index``'s ingest lock for the block: ingests of one index run one at a time
+        across every process on this database (API replicas, workers, the CLI), not just
+        within one. A transaction-scoped advisory lock on a connection of its own to the
+        primary (not a pooled one: the ingest itself needs the pool), kept for the block, so it
+        also works behind pgbouncer in transaction mode; it is released when the block ends,
+        is cancelled, or the process dies (its connection closes). The transaction takes no
+        snapshot between statements: it holds back no vacuum."""
+        if self._pool is None or self._open_url is None:
+            raise StoreUnavailable("store is not open")
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self._open_url, autocommit=True, connect_timeout=10,
+                prepare_threshold=self._prepare_threshold,
+                application_name=f"{self._application_name}-lock"[:63])
+        except (psycopg.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot take the ingest lock: {exc}") from exc
+        async with conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               [f"groundwire-ingest:{index}"])
+            yield
 
     async def ping(self) -> None:
         try:
