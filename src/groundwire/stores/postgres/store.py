@@ -114,7 +114,9 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         self._conninfo = url
         try:
             async with await psycopg.AsyncConnection.connect(
-                url, autocommit=True, connect_timeout=10
+                url, autocommit=True, connect_timeout=10,
+                prepare_threshold=self._prepare_threshold,
+                application_name=self._application_name[:63],
             ) as conn:
                 await migrate(conn)
         except (psycopg.Error, OSError) as exc:
