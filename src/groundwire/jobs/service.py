@@ -111,8 +111,8 @@ class JobService:
         return rows[0]
 
     async def list_jobs(self, *, tenant: str | None, state: str | None = None,
-                   kind: str | None = None, owner: str | None = None, limit: int = 100,
-                   offset: int = 0) -> list[JobRecord]:
+                        kind: str | None = None, owner: str | None = None, limit: int = 100,
+                        offset: int = 0) -> list[JobRecord]:
         """Newest first. ``state="failed"`` is the dead-letter list."""
         if state is not None and state not in states.STATES:
             raise InvalidRequest(f"unknown job state {state!r} (one of {states.STATES})")
