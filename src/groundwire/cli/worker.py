@@ -4,6 +4,7 @@ server too unless ``jobs.in_process_worker`` is false (set it false on replicas)
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -23,8 +24,11 @@ def worker(
 ) -> None:
     """Run background jobs until stopped (SIGTERM/SIGINT: running jobs finish first)."""
     from groundwire.jobs.worker import run_worker
+    from groundwire.observability import configure_logging
 
     async def work(gw: Any) -> None:
+        # A long-running process: log at log_level (CLI commands default to warnings only).
+        configure_logging(gw.settings.log_level, stream=sys.stderr)
         typer.echo(f"worker started (queues: {', '.join(queue or []) or 'all'})", err=True)
         await run_worker(gw, concurrency=concurrency, queues=queue, wait=wait)
 
