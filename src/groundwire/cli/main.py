@@ -77,6 +77,9 @@ EXIT_CODES: list[tuple[type[GroundwireError], int]] = [
 ]
 
 
+SHUTDOWN_GRACE_S = 30
+
+
 def _settings(config: Path | None) -> Any:
     from groundwire.settings import load_settings
 
@@ -327,7 +330,10 @@ def serve(
                    f"{settings.security.default_tenant!r} (loopback only)", err=True)
     bind_port = port or settings.server.port
     typer.echo(f"Groundwire is serving on http://{bind_host}:{bind_port}/", err=True)
-    uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning", access_log=False)
+    # SIGTERM: requests in flight get SHUTDOWN_GRACE_S to finish (a `wait=true` ingest may
+    # wait on a job no worker runs), then they are cancelled and the app closes.
+    uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
 
 
 @app.command("eval")

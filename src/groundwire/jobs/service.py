@@ -125,12 +125,16 @@ class JobService:
             {"t": tenant, "s": state, "k": kind, "o": owner, "l": limit, "f": offset})
 
     async def wait(self, job_id: str, *, poll_s: float = 0.2) -> JobRecord:
-        """Poll until the job is finished (succeeded, failed or cancelled)."""
+        """Poll until the job is finished (succeeded, failed or cancelled). The interval
+        grows from ``poll_s`` to 2 s for long jobs. Without a worker this waits as long as
+        the caller does (``serve`` cancels such requests 30 s after SIGTERM)."""
+        delay = poll_s
         while True:
             job = await self.get(job_id)
             if job.finished:
                 return job
-            await asyncio.sleep(poll_s)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.25, max(poll_s, 2.0))
 
     # ----------------------------------------------------------------- control
     async def cancel(self, job_id: str, *, tenant: str | None = None) -> JobRecord:

@@ -125,5 +125,3 @@ def test_server_without_worker_does_not_run_jobs(server: LiveServer) -> None:
         time.sleep(1.5)
         assert client.get(f"/v1/jobs/{job['id']}").json()["state"] == "queued"
         assert client.post(f"/v1/jobs/{job['id']}/cancel").json()["state"] == "cancelled"
-
-
