@@ -6,6 +6,7 @@ vectors, so texts sharing words are close — enough to test ranking plumbing, n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -17,6 +18,15 @@ from groundwire.embedding.base import Vectors
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=100_000)
+def _word_vector(word: str, dimension: int) -> Vectors:
+    """The fixed vector of a word (memoised: seeding a generator costs more than the sum)."""
+    seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
+    vec = np.random.default_rng(seed).standard_normal(dimension).astype(np.float32)
+    vec.flags.writeable = False
+    return vec
+
+
 class FakeEmbedder:
     def __init__(self, dimension: int = 32, max_tokens: int = 256) -> None:
         self.model_id = f"fake-{dimension}"
@@ -24,8 +34,7 @@ class FakeEmbedder:
         self.max_tokens = max_tokens
 
     def _word(self, word: str) -> Vectors:
-        seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
-        return np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+        return _word_vector(word, self.dimension)
 
     def _one(self, text: str) -> Vectors:
         vec = np.zeros(self.dimension, dtype=np.float32)

@@ -65,10 +65,14 @@ class Bm25Index:
         return len(self.chunks)
 
     def query_tokens(self, query: str) -> list[int]:
-        words = self._tokenizer.tokenize(
-            [query], update_vocab=False, return_as="string", show_progress=False
+        """Token ids of the query's known terms. Asked for as ids: bm25s's ``return_as=
+        "string"`` rebuilds the reverse vocabulary on every call (milliseconds per query on a
+        large index)."""
+        ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
         )[0]
-        return [self._vocab[w] for w in words if w and w in self._vocab]
+        empty = self._vocab.get("")  # the placeholder of a text without known terms
+        return [i for i in ids if i != empty]
 
     def search(
         self, query: str, k: int, filters: Mapping[str, Any] | None = None,
@@ -87,15 +91,30 @@ class Bm25Index:
             mask = allowed if mask is None else mask * allowed
         if mask is not None and not mask.any():
             return []
-        k = min(k, len(self.chunks))
-        docs, scores = self._retriever.retrieve(
-            [ids], k=k, show_progress=False, weight_mask=mask, n_threads=0
-        )
-        return [
-            (int(self.chunk_ids[d]), float(s))
-            for d, s in zip(docs[0], scores[0], strict=True)
-            if s > 0
-        ]
+        scores = self._scores(ids)
+        if mask is not None:
+            scores *= mask
+        # Only chunks holding a query term can score > 0: rank those, not the whole index.
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        order = candidates[np.lexsort((candidates, -scores[candidates]))]
+        return [(int(self.chunk_ids[d]), float(scores[d])) for d in order]
+
+    def _scores(self, ids: Sequence[int]) -> np.ndarray:
+        """BM25 score of every chunk: bm25s's precomputed per-(term, chunk) scores summed over
+        the query's terms. bm25s's numpy path uses ``np.add.at`` (unbuffered, slow); a
+        term's postings hold each chunk at most once, so a buffered ``+=`` is exact."""
+        index = self._retriever.scores
+        data, indices, indptr = index["data"], index["indices"], index["indptr"]
+        scores = np.zeros(index["num_docs"], dtype=np.float32)
+        for token in ids:
+            start, end = indptr[token], indptr[token + 1]
+            scores[indices[start:end]] += data[start:end]
+        nonoccurrence = self._retriever.nonoccurrence_array
+        if nonoccurrence is not None:  # BM25L/BM25+ variants; the default (lucene) has none
+            scores += nonoccurrence[list(ids)].sum()
+        return scores
 
     def access_mask(self, access: Access) -> np.ndarray:
         """1.0 for chunks ``access`` may read (its tenant, a shared reader token), else 0.
