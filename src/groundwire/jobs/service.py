@@ -105,6 +105,8 @@ class JobService:
 
     # ----------------------------------------------------------------- read
     async def get(self, job_id: str, *, tenant: str | None = None) -> JobRecord:
+        if not (job_id.isascii() and job_id.isalnum() and len(job_id) <= 64):
+            raise NotFound(f"no job {job_id!r}")  # ids are hex: nothing else reaches SQL
         rows = await self._fetch(f"SELECT {_COLUMNS} FROM jobs WHERE id = %s", [job_id])
         if not rows or (tenant is not None and rows[0].tenant != tenant):
             raise NotFound(f"no job {job_id}")
