@@ -124,13 +124,15 @@ def _score_of(results: list[tuple[RetrievalTuning, float]], config: RetrievalTun
 
 
 def select_configuration(
-    scored: list[tuple[RetrievalTuning, np.ndarray]], default: RetrievalTuning
+    scored: list[tuple[RetrievalTuning, np.ndarray]], default: RetrievalTuning,
+    se_multiple: float = 1.0,
 ) -> tuple[RetrievalTuning, str]:
     """Pick a configuration from per-query scores (same queries, same order, for each).
 
     Eligible: not below BM25 alone (``convex`` with ``dense_weight`` 0) and not worse than the
-    best mean by more than one paired standard error. Chosen: the eligible one closest to
-    ``default`` (same fusion method first, then the nearest weight and RRF constant).
+    best mean by more than ``se_multiple`` paired standard errors. Chosen: the eligible one
+    closest to ``default`` (same fusion method first, then the nearest weight and RRF
+    constant).
     """
     means = [(c, float(v.mean())) for c, v in scored]
     best_index = max(range(len(scored)), key=lambda i: means[i][1])
@@ -140,16 +142,17 @@ def select_configuration(
     for config, values in scored:
         diff = best_values - values
         stderr = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-        if float(values.mean()) >= bm25 and float(diff.mean()) <= stderr:
+        if float(values.mean()) >= bm25 and float(diff.mean()) <= se_multiple * stderr:
             eligible.append(config)
     chosen = min(eligible, key=lambda c: _distance(c, default))
     if _distance(chosen, default) < 1e-9:
-        reason = "kept the current setting: no configuration is better by more than one SE"
+        reason = ("kept the current setting: no configuration is better by more than "
+                  f"{se_multiple:g} SE")
     elif chosen == scored[best_index][0]:
         reason = "best configuration on the labelled queries"
     else:
-        reason = ("closest to the current setting among configurations within one SE of "
-                  "the best")
+        reason = ("closest to the current setting among configurations within "
+                  f"{se_multiple:g} SE of the best")
     return chosen, reason
 
 

@@ -3,14 +3,18 @@ change, and query-adaptive weights."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from groundwire.quality.autotune import (
     QuestionLists,
     TuningResolver,
     choose,
+    keeps_source,
     material_change,
     split_questions,
 )
 from groundwire.quality.pseudo_questions import PseudoQuestion
+from groundwire.quality.tuning import select_configuration
 from groundwire.retrieval.fusion import adaptive_weight, top_margin
 from groundwire.settings import RetrievalSettings, RetrievalTuning
 
@@ -95,3 +99,29 @@ def test_adaptive_weight_moves_toward_the_peaked_list() -> None:
     assert adaptive_weight([], flat, 0.5, 0.5) == 1.0
     assert adaptive_weight(peaked, [], 0.5, 0.5) == 0.0
     assert 0.0 <= adaptive_weight(flat, peaked, 0.9, 5.0) <= 1.0
+
+
+def test_source_sentence_kept_for_a_seeded_share_of_questions() -> None:
+    questions = [_q(i, i // 3) for i in range(2000)]
+    kept = [q for q in questions if keeps_source(q, 0, 0.1)]
+    assert 150 < len(kept) < 250  # about 10 %
+    assert kept == [q for q in reversed(questions) if keeps_source(q, 0, 0.1)][::-1]
+    assert kept != [q for q in questions if keeps_source(q, 1, 0.1)]
+    assert not any(keeps_source(q, 0, 0.0) for q in questions)
+    assert all(keeps_source(q, 0, 1.0) for q in questions)
+
+
+def test_wider_band_keeps_the_default_for_a_gain_between_one_and_two_se() -> None:
+    # A gain of about 1.5 paired SEs: the one-SE rule moves, the two-SE rule (used on the
+    # pseudo-questions, where the winner of ~100 settings is an optimistic estimate) does not.
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0, 1, 200)
+    noise = rng.normal(0, 0.1, 200)
+    noise = noise - noise.mean()
+    gain = 1.5 * float(noise.std(ddof=1) / np.sqrt(200))
+    default = RetrievalTuning()
+    other = RetrievalTuning(dense_weight=0.8)
+    scored = [(RetrievalTuning(dense_weight=0.0), base - 0.2), (default, base),
+              (other, base + noise + gain)]
+    assert select_configuration(scored, default)[0] == other
+    assert select_configuration(scored, default, 2.0)[0] == default
