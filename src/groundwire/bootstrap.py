@@ -171,7 +171,8 @@ def build_app(
     if owns_store:  # a version's view shares its parent's store and job service
         from groundwire.jobs.service import JobService
 
-        gw.jobs = JobService(settings.jobs)
+        gw.jobs = JobService(settings.jobs,
+                             prepare_threshold=settings.database.prepare_threshold)
     return gw
 
 

@@ -45,8 +45,9 @@ _COLUMNS = ("id, kind, tenant, owner, state, done, total, stage, params, result,
 class JobService:
     """Enqueue, follow, cancel and retry jobs; owns the procrastinate App (its pool)."""
 
-    def __init__(self, settings: JobSettings) -> None:
+    def __init__(self, settings: JobSettings, *, prepare_threshold: int | None = 5) -> None:
         self.settings = settings
+        self._prepare_threshold = prepare_threshold
         self._app: procrastinate.App | None = None
 
     # ----------------------------------------------------------------- lifecycle
@@ -55,7 +56,7 @@ class JobService:
         schema is applied by the store's migration step)."""
         from groundwire.jobs.tasks import build_queue_app
 
-        app = build_queue_app(conninfo, self.settings)
+        app = build_queue_app(conninfo, self.settings, self._prepare_threshold)
         await app.open_async()
         self._app = app
 

@@ -42,13 +42,17 @@ def retry_strategy(settings: JobSettings) -> procrastinate.RetryStrategy:
                                        exponential_wait=settings.retry_backoff_s)
 
 
-def build_queue_app(conninfo: str, settings: JobSettings) -> procrastinate.App:
-    """A procrastinate App on ``conninfo`` with the three tasks registered (no I/O)."""
+def build_queue_app(conninfo: str, settings: JobSettings,
+                    prepare_threshold: int | None = 5) -> procrastinate.App:
+    """A procrastinate App on ``conninfo`` with the three tasks registered (no I/O).
+    ``prepare_threshold`` is the store's (``database.prepare_threshold``; None behind
+    pgbouncer's transaction pooling, which cannot keep prepared statements)."""
     import procrastinate
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=conninfo, min_size=1, max_size=settings.concurrency + 4,
-        kwargs={"application_name": "groundwire-jobs"}))
+        kwargs={"application_name": "groundwire-jobs",
+                "prepare_threshold": prepare_threshold}))
     retry = retry_strategy(settings)
     for name, queue, body in (("groundwire.ingest", "ingest", _ingest),
                               ("groundwire.assessment", "assess", _assessment),
