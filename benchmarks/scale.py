@@ -506,13 +506,14 @@ async def run(args: argparse.Namespace) -> None:
         result["chunks"] = (await store.stats(INDEX)).chunks
         result["size"] = await sizes(store)
         texts = _queries(args.queries + 21)
-        encoder = WordVectors()
-        qvecs = encoder.encode(texts[21:])
-        t0 = time.perf_counter()
-        exact = await exact_top10(store, qvecs)
-        result["exact_numpy_s"] = round(time.perf_counter() - t0, 1)
         efs = [int(x) for x in args.curve.split(",") if x]
-        result["curve"] = await recall_curve(store, qvecs, exact, efs) if efs else []
+        result["curve"] = []
+        if efs or args.compare_vector:
+            qvecs = WordVectors().encode(texts[21:])
+            t0 = time.perf_counter()
+            exact = await exact_top10(store, qvecs)
+            result["exact_numpy_s"] = round(time.perf_counter() - t0, 1)
+            result["curve"] = await recall_curve(store, qvecs, exact, efs) if efs else []
         if args.compare_vector:
             result["halfvec_vs_vector"] = await compare_vector(store, qvecs, exact,
                                                                args.ef_search, args)
