@@ -117,7 +117,7 @@ async def run_dataset(gw: Any, root: Path, limit: int | None, seeds: list[int]
     # Query-adaptive strength chosen on the held-out pseudo-questions of the first seed.
     pseudo = generate_pseudo_questions(chunks, gw.settings.autotune.questions, seeds[0])
     _, held = split_questions(pseudo, 0.5, seeds[0])
-    held_lists = await collect_lists_cloze(gw, name, held, chunks)
+    held_lists = await collect_lists_cloze(gw, name, held, chunks, seed=seeds[0])
     pseudo_rows = [(str(i), item.keyword, item.dense) for i, item in enumerate(held_lists)]
     pseudo_qrels = {str(i): {str(item.question.document_id): 1}
                     for i, item in enumerate(held_lists)}
