@@ -204,6 +204,23 @@ def ingest(
         return client.post("/v1/ingest", json={"path": str(path), "index": index, "wait": wait})
 
 
+def spawn_serve(workdir: Path, env: dict[str, str], *, corpus: Path | None = None,
+                db_url: str = "") -> LiveServer:
+    """Start ``groundwire serve`` on a free loopback port with ``env`` as its whole
+    environment, cwd ``workdir`` (so no ./groundwire.toml of the developer's checkout is
+    picked up), stdout + stderr in ``workdir/server.log``. Does not wait for it."""
+    port = free_port()
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(groundwire_script()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return LiveServer(f"http://127.0.0.1:{port}", corpus or workdir / "corpus", workdir,
+                      log_path, process, db_url)
+
+
 @contextmanager
 def running_server(
     pg_admin_url: str, workdir: Path, extra_env: dict[str, str] | None = None
@@ -212,7 +229,6 @@ def running_server(
     ``extra_env`` adds settings (e.g. ``GROUNDWIRE_LLM__PROVIDERS``)."""
     corpus = write_corpus(workdir / "corpus")
     db_name, db_url = _create_database(pg_admin_url)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
     env.update(
         GROUNDWIRE_DATABASE_URL=db_url,
@@ -223,17 +239,9 @@ def running_server(
         PYTHONUNBUFFERED="1",
         **(extra_env or {}),
     )
-    log_path = workdir / "server.log"
     try:
-        with log_path.open("wb") as log:
-            # cwd=workdir: no ./groundwire.toml of the developer's checkout is picked up.
-            process = subprocess.Popen(
-                [str(groundwire_script()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(f"http://127.0.0.1:{port}", corpus, workdir, log_path, process,
-                            db_url)
+        server = spawn_serve(workdir, env, corpus=corpus, db_url=db_url)
+        process = server.process
         try:
             _wait_healthy(server)
             response = ingest(server, corpus)

@@ -6,7 +6,6 @@ cancel, retry, and the errors for finished jobs."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -18,9 +17,8 @@ from live_server import (
     _drop_database,
     _stop,
     _wait_healthy,
-    free_port,
-    groundwire_script,
     mint_key,
+    spawn_serve,
     write_corpus,
 )
 from workers import start_worker, worker_env
@@ -32,19 +30,12 @@ pytestmark = pytest.mark.integration
 def server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("jobs-api")
     db_name, db_url = _create_database(pg_admin_url)
-    port = free_port()
     env = worker_env(db_url, workdir, {
         "GROUNDWIRE_JOBS__IN_PROCESS_WORKER": "false",
         "GROUNDWIRE_SECURITY__INGEST_ROOTS": json.dumps([str(workdir)])})
-    log_path = workdir / "server.log"
     try:
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [str(groundwire_script()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
-        live = LiveServer(f"http://127.0.0.1:{port}", workdir / "corpus", workdir, log_path,
-                          process, db_url)
+        live = spawn_serve(workdir, env, db_url=db_url)
+        process = live.process
         try:
             _wait_healthy(live)
             yield live

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,10 +32,9 @@ from live_server import (
     LiveServer,
     _stop,
     _wait_healthy,
-    free_port,
-    groundwire_script,
     ingest,
     mint_key,
+    spawn_serve,
     write_corpus,
 )
 from support.external_pg import ExternalPostgres
@@ -67,19 +65,11 @@ class Cluster:
 def _start(name: str, database_url: str, workdir: Path, env_extra: dict[str, str]
            ) -> LiveServer:
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
     env.update(GROUNDWIRE_DATABASE_URL=database_url,
                GROUNDWIRE_DATABASE__APPLICATION_NAME=f"gw-{name}",
                GROUNDWIRE_DATA_DIR=str(workdir / "data"), PYTHONUNBUFFERED="1", **env_extra)
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(groundwire_script()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT)
-    return LiveServer(f"http://127.0.0.1:{port}", workdir / "corpus", workdir, log_path,
-                      process, database_url)
+    return spawn_serve(workdir, env, db_url=database_url)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,8 +40,7 @@ from live_server import (
     _drop_database,
     _stop,
     _wait_healthy,
-    free_port,
-    groundwire_script,
+    spawn_serve,
 )
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -111,15 +109,9 @@ def api(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         **{f"GROUNDWIRE_SECURITY__RATE_LIMIT__{c}__REQUESTS_PER_MINUTE": "0"
            for c in ("SEARCH", "ASK", "INGEST", "ADMIN")},
     )
-    port = free_port()
-    log_path = workdir / "server.log"
     try:
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [str(groundwire_script()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
-        server = LiveServer(f"http://127.0.0.1:{port}", files, workdir, log_path, process)
+        server = spawn_serve(workdir, env, corpus=files)
+        process = server.process
         try:
             _wait_healthy(server)
 
