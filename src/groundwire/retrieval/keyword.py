@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ class Bm25Params:
 
 
 class Bm25Index:
-    """An immutable BM25 index over one snapshot of an index's chunks."""
+    """An immutable BM25 index over one snapshot of an index's chunks. ``search`` is safe to
+    call from several threads at once (the query path scores on worker threads)."""
 
     def __init__(self, generation: int, chunks: Sequence[StoredChunk], params: Bm25Params) -> None:
         import bm25s
@@ -41,6 +43,10 @@ class Bm25Index:
         self.chunks = list(chunks)
         self.chunk_ids = np.array([c.chunk_id for c in self.chunks], dtype=np.int64)
         self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+        # Queries are scored on worker threads; a PyStemmer object (and the tokenizer's word
+        # cache) is not safe to share between threads, so query tokenizing is serialised
+        # (microseconds; the scoring that follows runs unlocked).
+        self._tokenize_lock = threading.Lock()
         self._retriever: Any = None
         if self.chunks:
             tokens = self._tokenizer.tokenize(
@@ -68,9 +74,10 @@ class Bm25Index:
         """Token ids of the query's known terms. Asked for as ids: bm25s's ``return_as=
         "string"`` rebuilds the reverse vocabulary on every call (milliseconds per query on a
         large index)."""
-        ids = self._tokenizer.tokenize(
-            [query], update_vocab=False, return_as="ids", show_progress=False
-        )[0]
+        with self._tokenize_lock:
+            ids = self._tokenizer.tokenize(
+                [query], update_vocab=False, return_as="ids", show_progress=False
+            )[0]
         empty = self._vocab.get("")  # the placeholder of a text without known terms
         return [i for i in ids if i != empty]
 
