@@ -63,15 +63,24 @@ DEFAULT_QUESTIONS = 400
 HOLDOUT_FRACTION = 0.5
 KEEP_SOURCE = 0.1  # share of pseudo-questions whose source sentence stays in the corpus
 SE_MULTIPLE = 2.0  # eligible on the tune half: within this many paired SEs of the best
+MIN_COPY_QUESTIONS = 10  # fewer held-out cloze questions: no copy check
 
 
 @dataclass(frozen=True, slots=True)
 class QuestionLists:
-    """One question's two candidate lists and its known answer (a document id)."""
+    """One question's two candidate lists and its known answer (a document id).
+
+    ``copy``: for a question scored as if its source sentence were not in the corpus, the two
+    lists against the corpus as it is (keyword, dense); None for the others."""
 
     question: PseudoQuestion
     keyword: Ranked
     dense: Ranked
+    copy: tuple[Ranked, Ranked] | None = None
+
+    def as_copy(self) -> QuestionLists:
+        assert self.copy is not None
+        return QuestionLists(self.question, *self.copy)
 
 
 @dataclass
@@ -155,6 +164,11 @@ def choose(
         reason = (f"held-out check failed ({gap:+.4f} against the default, SE {se:.4f}): "
                   "kept the default")
         picked = default
+    copy_check = _copy_check(held_lists, picked, default, doc_of)
+    if copy_check is not None and not copy_check["passed"]:
+        reason = (f"copy check failed ({copy_check['gap']:+.4f} against the default with the "
+                  f"source sentences in place, SE {copy_check['se']:.4f}): kept the default")
+        picked = default
     held_out = {name: round(float(held(c).mean()), 4) if len(held_lists) else None
                 for name, c in REFERENCE_CONFIGS.items()}
     held_out["default"] = round(float(held_default.mean()), 4) if len(held_lists) else None
@@ -168,8 +182,27 @@ def choose(
         },
         "held_out_ndcg@10": held_out,
         "held_out_se": round(se, 4),
+        "copy_check": copy_check,
     }
     return picked, promoted and picked != default, evidence
+
+
+def _copy_check(held_lists: Sequence[QuestionLists], picked: RetrievalTuning,
+                default: RetrievalTuning, doc_of: dict[int, int]) -> dict[str, Any] | None:
+    """The second held-out check: ``picked`` against ``default`` on the held-out questions
+    whose source sentence was removed, scored with the sentence back in place. Passed unless
+    more than one paired SE below the default there; None when nothing is to be checked
+    (``picked`` is the default, or fewer than ``MIN_COPY_QUESTIONS`` such questions)."""
+    copies = [item.as_copy() for item in held_lists if item.copy is not None]
+    if picked == default or len(copies) < MIN_COPY_QUESTIONS:
+        return None
+    with_picked = per_query_ndcg(copies, picked, doc_of)
+    with_default = per_query_ndcg(copies, default, doc_of)
+    se = _paired_se(with_picked, with_default)
+    gap = float(with_picked.mean() - with_default.mean())
+    return {"questions": len(copies), "tuned": round(float(with_picked.mean()), 4),
+            "default": round(float(with_default.mean()), 4), "gap": round(gap, 4),
+            "se": round(se, 4), "passed": gap >= -se}
 
 
 async def collect_lists(gw: Groundwire, index: str, questions: Sequence[PseudoQuestion],
@@ -226,6 +259,7 @@ async def collect_lists_cloze(
     for c in chunks:
         by_document.setdefault(c.document_id, []).append(c)
     removed: dict[int, str] = {}  # chunk id -> text without the source sentences
+    sentence_of: dict[int, str] = {}  # id(question) -> its removed source sentence
     for q in questions:
         chunk = by_id.get(q.chunk_id)
         if keeps_source(q, seed, keep_source):
@@ -233,6 +267,7 @@ async def collect_lists_cloze(
         sentence = source_sentence(q, chunk.text) if chunk and q.kind == "sentence" else None
         if sentence is None:
             continue
+        sentence_of[id(q)] = sentence
         for c in by_document[q.document_id]:  # overlapping chunks repeat sentences
             current = removed.get(c.chunk_id, c.text)
             if sentence in current:
@@ -257,7 +292,9 @@ async def collect_lists_cloze(
             if c.chunk_id in new_vector:
                 dense[c.chunk_id] = float(np.dot(qv, new_vector[c.chunk_id]))
         ranked = sorted(dense.items(), key=lambda kv: -kv[1])[:depth]
-        out.append(QuestionLists(q, keyword, ranked))
+        clozed = q.kind == "sentence" and sentence_of.get(id(q)) is not None
+        out.append(QuestionLists(q, keyword, ranked,
+                                 (cands.keyword, cands.dense) if clozed else None))
     return out
 
 
