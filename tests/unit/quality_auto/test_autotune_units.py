@@ -125,3 +125,34 @@ def test_wider_band_keeps_the_default_for_a_gain_between_one_and_two_se() -> Non
               (other, base + noise + gain)]
     assert select_configuration(scored, default)[0] == other
     assert select_configuration(scored, default, 2.0)[0] == default
+
+
+def _with_copies(lists: list[QuestionLists], copies: list[QuestionLists]) -> list[QuestionLists]:
+    return [QuestionLists(a.question, a.keyword, a.dense, (b.keyword, b.dense))
+            for a, b in zip(lists, copies, strict=True)]
+
+
+def test_copy_check_keeps_the_default_when_the_sentence_in_place_disagrees() -> None:
+    """Cloze questions favour dense; the same questions with their source sentence back in the
+    corpus favour keywords: a move toward dense that loses there is not promoted."""
+    doc_of = {i: i for i in range(2000)}
+    default = RetrievalTuning()
+    cloze = _lists(40, keyword_right=False)
+    lists = _with_copies(cloze, _lists(40, keyword_right=True))
+    tuning, promoted, evidence = choose(lists[:20], lists[20:], doc_of, default)
+    assert tuning == default and not promoted
+    assert "copy check failed" in evidence["reason"]
+    check = evidence["copy_check"]
+    assert check["questions"] == 20 and not check["passed"] and check["gap"] < -check["se"]
+    # without the copies the same cloze lists move the weights toward dense
+    tuning, promoted, evidence = choose(cloze[:20], cloze[20:], doc_of, default)
+    assert tuning.dense_weight > 0.5 and promoted and evidence["copy_check"] is None
+
+
+def test_copy_check_passes_when_both_agree() -> None:
+    doc_of = {i: i for i in range(2000)}
+    cloze = _lists(40, keyword_right=False)
+    lists = _with_copies(cloze, cloze)
+    tuning, promoted, evidence = choose(lists[:20], lists[20:], doc_of, RetrievalTuning())
+    assert tuning.dense_weight > 0.5 and promoted
+    assert evidence["copy_check"]["passed"] and evidence["copy_check"]["questions"] == 20
