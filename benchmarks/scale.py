@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/scale.py --chunks 100000 [--compare-vector]
         [--curve 20,40,64,100,200] [--maintenance-work-mem 4GB] [--data-dir DIR]
+        [--sweep 8:64,16:64,16:128,32:64 --no-http]     # HNSW m / ef_construction
 
 **Corpus.** Text from a real vocabulary: each chunk is three sentences drawn at random from the
 SQuAD v1.1 dev and SciFact corpora under ``../shared/data`` (read at run time, never copied into
@@ -300,6 +301,37 @@ async def compare_vector(store: Any, queries: np.ndarray, exact: list[set[int]],
     return out
 
 
+async def hnsw_sweep(store: Any, queries: np.ndarray, exact: list[set[int]],
+                     pairs: Sequence[tuple[int, int]], efs: Sequence[int],
+                     args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Rebuild the model's HNSW index with each (m, ef_construction) and measure build time,
+    index size and the recall/latency curve; the index is rebuilt with the store's own
+    parameters at the end, so the data dir is left as it was."""
+    index_name = f"embeddings_hnsw_{MODEL.replace('-', '_')}"
+    own = (store._hnsw_m, store._hnsw_ef_construction)
+    out = []
+    try:
+        for m, efc in pairs:
+            store._hnsw_m, store._hnsw_ef_construction = m, efc
+            await store.drop_vector_index(MODEL)
+            t0 = time.perf_counter()
+            await store.build_vector_index(MODEL, maintenance_work_mem=args.maintenance_work_mem,
+                                           parallel_workers=args.parallel_workers)
+            build_s = round(time.perf_counter() - t0, 1)
+            size = (await _sql(store, "SELECT pg_relation_size(%s::regclass)",
+                               [index_name]))[0][0]
+            curve = await recall_curve(store, queries, exact, efs)
+            out.append({"m": m, "ef_construction": efc, "build_s": build_s,
+                        "index_mb": round(size / 2**20), "curve": curve})
+            print(json.dumps(out[-1]), flush=True)
+    finally:
+        store._hnsw_m, store._hnsw_ef_construction = own
+        await store.drop_vector_index(MODEL)
+        await store.build_vector_index(MODEL, maintenance_work_mem=args.maintenance_work_mem,
+                                       parallel_workers=args.parallel_workers)
+    return out
+
+
 # ----------------------------------------------------------------------------- COPY
 async def copy_compare(store: Any, n: int) -> dict[str, Any]:
     """rows/s of the write path: the store's COPY path vs the previous executemany
@@ -508,12 +540,15 @@ async def run(args: argparse.Namespace) -> None:
         texts = _queries(args.queries + 21)
         efs = [int(x) for x in args.curve.split(",") if x]
         result["curve"] = []
-        if efs or args.compare_vector:
+        if efs or args.compare_vector or args.sweep:
             qvecs = WordVectors().encode(texts[21:])
             t0 = time.perf_counter()
             exact = await exact_top10(store, qvecs)
             result["exact_numpy_s"] = round(time.perf_counter() - t0, 1)
             result["curve"] = await recall_curve(store, qvecs, exact, efs) if efs else []
+        if args.sweep:
+            pairs = [tuple(int(x) for x in p.split(":")) for p in args.sweep.split(",")]
+            result["hnsw_sweep"] = await hnsw_sweep(store, qvecs, exact, pairs, efs, args)
         if args.compare_vector:
             result["halfvec_vs_vector"] = await compare_vector(store, qvecs, exact,
                                                                args.ef_search, args)
@@ -526,7 +561,12 @@ async def run(args: argparse.Namespace) -> None:
     rows = [{"ef_search": c["ef_search"], "recall@10": c["recall@10"],
              "vector p50 ms": c["p50_ms"], "vector p95 ms": c["p95_ms"]}
             for c in result["curve"]]
-    report("scale", result, rows)
+    sweep_rows = [{"m:ef_construction": f"{sw['m']}:{sw['ef_construction']}",
+              "build s": sw["build_s"], "index MB": sw["index_mb"], "ef_search": c["ef_search"],
+              "recall@10": c["recall@10"], "vector p50 ms": c["p50_ms"],
+              "vector p95 ms": c["p95_ms"]}
+             for sw in result.get("hnsw_sweep", []) for c in sw["curve"]]
+    report("scale", result, sweep_rows or rows)
 
 
 def main() -> None:
@@ -542,6 +582,9 @@ def main() -> None:
     parser.add_argument("--compare-vector", action="store_true")
     parser.add_argument("--copy-compare", type=int, default=0, metavar="N",
                         help="also measure the write path with N chunks (COPY vs executemany)")
+    parser.add_argument("--sweep", default="", metavar="M:EFC,...",
+                        help="rebuild the HNSW index with each m:ef_construction and measure "
+                             "build time, size and the --curve (then restore the default)")
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
