@@ -66,3 +66,20 @@ def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
         time.sleep(0.1)
     assert not postgres_running(pgdata)
     assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
+
+
+def test_processes_started_at_once_on_a_fresh_data_dir_share_one_server(tmp_path: Path) -> None:
+    """Three processes (``serve`` and ``worker`` from one supervisor, say) start together on a
+    data dir with no server yet: each starts or joins the one server and none fails (without
+    the server lock two of them ran initdb, and one failed with "File exists"); the last one to
+    exit stops it."""
+    data = tmp_path / "fresh"
+    env = clean_env(GROUNDWIRE_DATA_DIR=str(data))
+    procs = [subprocess.Popen([str(GROUNDWIRE), "db", "status", "--json"], env=env,
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    for p, (out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, out + err
+        assert json.loads(out)["applied"] == []  # each one reached the fresh database
+    assert not postgres_running((data / "pgdata").resolve())

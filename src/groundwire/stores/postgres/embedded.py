@@ -2,7 +2,11 @@
 
 Used when no ``database_url`` is configured. The server listens on a Unix socket only (never a
 TCP port) with its data under ``<data_dir>/pgdata``. Several Groundwire processes on one data dir
-share one server (the wheel counts handles); the last process to exit stops it.
+share one server (the wheel counts handles); the last process to exit stops it. Starting,
+joining and releasing take an exclusive lock on ``<data_dir>/.pgserver.lock``: two processes
+started at once on a fresh data dir (``serve`` and ``worker`` from one supervisor) otherwise
+both ran ``initdb`` and one failed ("File exists"), and the wheel's handle list is a
+read-modify-write file.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +42,30 @@ class EmbeddedPostgres:
     def url(self) -> str:
         data_dir = self._data_dir.expanduser().resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = start_embedded_server(data_dir / "pgdata")
-        _ensure_database(self._server.get_uri(), DATABASE_NAME)
+        with _server_lock(data_dir):
+            self._server = start_embedded_server(data_dir / "pgdata")
+            _ensure_database(self._server.get_uri(), DATABASE_NAME)
         return str(self._server.get_uri(database=DATABASE_NAME))
 
     def release(self) -> None:
         if self._server is not None:
-            self._server.cleanup()  # idempotent: the wheel removes this pid once
+            with _server_lock(self._data_dir.expanduser().resolve()):
+                self._server.cleanup()  # idempotent: the wheel removes this pid once
             self._server = None
+
+
+@contextlib.contextmanager
+def _server_lock(data_dir: Path) -> Iterator[None]:
+    """Exclusive lock of ``data_dir``'s server between processes (released if the holder
+    dies: ``flock`` locks go with the file descriptor)."""
+    import fcntl
+
+    with (data_dir / ".pgserver.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def start_embedded(data_dir: Path) -> str:
@@ -81,8 +102,10 @@ def _ensure_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not found:
-            # Another process may create it between our check and our create.
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            # Another process may create it between our check and our create (one not
+            # holding the server lock: PostgreSQL reports that as either error).
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase,
+                                     psycopg.errors.UniqueViolation):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
