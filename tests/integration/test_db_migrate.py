@@ -97,9 +97,16 @@ def test_cli_db_migrate(database_url: str, tmp_path: Path) -> None:
 
     pending = json.loads(cli("migrate", "--dry-run", "--json").stdout)
     assert len(pending["pending"]) == len(available_migrations()) and pending["ok"]
-    assert json.loads(cli("status", "--json").stdout)["applied"] == []  # unchanged
+    assert pending["queue_schema"] == "pending"
+    assert "pending job queue schema (procrastinate)" in cli("migrate", "--dry-run").stdout
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["applied"] == [] and status["queue_schema"] == "pending"  # unchanged
     applied = json.loads(cli("migrate", "--json").stdout)
     assert applied["applied"] == [m.version for m in available_migrations()]
+    assert applied["queue_schema_applied"] is True
     assert Path(applied["backup"]).exists()
+    assert json.loads(cli("status", "--json").stdout)["queue_schema"] == "present"
+    with psycopg.connect(database_url) as conn:  # a worker can start on this database
+        assert conn.execute("SELECT to_regclass('public.procrastinate_jobs')").fetchone()[0]
     again = cli("migrate")
     assert again.returncode == 0 and "up to date" in again.stdout

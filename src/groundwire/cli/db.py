@@ -66,7 +66,7 @@ def db_status(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
         _emit(result)
         return
     typer.echo(f"schema version {max(result['applied'], default=0)}; "
-               f"{len(result['pending'])} pending")
+               f"{len(result['pending'])} pending; job queue schema {result['queue_schema']}")
     for m in result["pending"]:
         typer.echo(f"  pending {m['version']:04d}_{m['name']}")
 
@@ -96,11 +96,15 @@ def db_migrate(
     elif dry_run:
         for m in result["pending"]:
             typer.echo(f"pending {m['version']:04d}_{m['name']}")
-        typer.echo("nothing pending" if not result["pending"] else
+        queue_pending = result["queue_schema"] == "pending"
+        if queue_pending:
+            typer.echo("pending job queue schema (procrastinate)")
+        typer.echo("nothing pending" if not result["pending"] and not queue_pending else
                    ("all pending migrations apply (rolled back: nothing changed)" if result["ok"]
                     else f"would FAIL: {result['error']} (nothing changed)"))
-    elif result["applied"]:
-        typer.echo(f"applied {result['applied']}; schema version {result['schema']}; "
+    elif result["applied"] or result["queue_schema_applied"]:
+        queue = "; job queue schema created" if result["queue_schema_applied"] else ""
+        typer.echo(f"applied {result['applied']}; schema version {result['schema']}{queue}; "
                    f"backup {result['backup'] or '(none)'}")
     else:
         typer.echo(f"schema is up to date (version {result['schema']})")

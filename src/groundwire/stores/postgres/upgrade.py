@@ -33,6 +33,7 @@ from groundwire.errors import StoreUnavailable
 from groundwire.stores.postgres.migrations import (
     _LOCK_KEY,
     Migration,
+    _ensure_queue_schema,
     applied_versions,
     available_migrations,
 )
@@ -50,12 +51,21 @@ class Rolledback(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SchemaStatus:
+    """Applied and pending migrations; ``queue_schema_pending``: the job queue's own schema
+    (procrastinate's, applied with the migrations) is not there yet."""
+
     applied: list[int]
     pending: list[Migration]
+    queue_schema_pending: bool = False
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending and not self.queue_schema_pending
 
     def as_json(self) -> dict[str, Any]:
         return {"applied": self.applied,
-                "pending": [{"version": m.version, "name": m.name} for m in self.pending]}
+                "pending": [{"version": m.version, "name": m.name} for m in self.pending],
+                "queue_schema": "pending" if self.queue_schema_pending else "present"}
 
 
 async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
@@ -69,7 +79,10 @@ async def schema_status(url: str, migrations: Sequence[Migration] | None = None)
     migrations = list(migrations if migrations is not None else available_migrations())
     async with await _connect(url) as conn:
         done = await applied_versions(conn)
-    return SchemaStatus(sorted(done), [m for m in migrations if m.version not in done])
+        row = await (await conn.execute(
+            "SELECT to_regclass('public.procrastinate_jobs') IS NULL")).fetchone()
+    return SchemaStatus(sorted(done), [m for m in migrations if m.version not in done],
+                        bool(row and row[0]))
 
 
 async def _apply(conn: psycopg.AsyncConnection[Any], pending: Sequence[Migration]) -> None:
@@ -89,6 +102,7 @@ async def _apply(conn: psycopg.AsyncConnection[Any], pending: Sequence[Migration
             raise _Failed(migration, exc) from exc
         await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                            [migration.version, migration.name])
+    await _ensure_queue_schema(conn)
 
 
 class _Failed(Exception):
@@ -103,7 +117,7 @@ async def dry_run(url: str, migrations: Sequence[Migration] | None = None) -> di
     ``{pending, ok, error}``; the database is unchanged either way."""
     status = await schema_status(url, migrations)
     result: dict[str, Any] = {**status.as_json(), "ok": True, "error": None}
-    if not status.pending:
+    if status.up_to_date:
         return result
     async with await _connect(url) as conn:
         try:
@@ -233,8 +247,9 @@ async def upgrade(url: str, backup_dir: Path | None,
     """Back up, then apply every pending migration in one transaction. Returns
     ``{applied, backup}``; raises MigrationFailed (schema unchanged) on a failing migration."""
     status = await schema_status(url, migrations)
-    if not status.pending:
-        return {"applied": [], "backup": None, "schema": max(status.applied, default=0)}
+    if status.up_to_date:
+        return {"applied": [], "backup": None, "schema": max(status.applied, default=0),
+                "queue_schema_applied": False}
     dump = backup(url, backup_dir, max(status.applied, default=0)) if backup_dir else None
     async with await _connect(url) as conn:
         try:
@@ -250,7 +265,8 @@ async def upgrade(url: str, backup_dir: Path | None,
                 f"unchanged at version {max(status.applied, default=0)}. {where}") from exc
     return {"applied": [m.version for m in status.pending],
             "backup": str(dump) if dump else None,
-            "schema": max(m.version for m in status.pending)}
+            "schema": max([*status.applied, *(m.version for m in status.pending)], default=0),
+            "queue_schema_applied": status.queue_schema_pending}
 
 
 def _label(migration: Migration) -> str:
