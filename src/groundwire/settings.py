@@ -320,6 +320,12 @@ class AutoTuneSettings(_Section):
         400, ge=20, le=20000, description="Pseudo-questions generated per auto-tune (half held "
         "out to check the choice)."
     )
+    llm_questions: int = Field(
+        0, ge=0, le=5000, description="Sentence pseudo-questions rewritten by the configured "
+        "LLM (one call each) before tuning; 0: none. An LLM's questions paraphrase their "
+        "passage instead of copying it, so they can move the weights toward dense where "
+        "sentence questions alone cannot (the copy check holds such moves back)."
+    )
     min_documents: int = Field(
         50, ge=1, description="Indexes with fewer indexed documents are not auto-tuned after "
         "an ingest (too little to learn from)."

@@ -393,6 +393,9 @@ def tune(
     questions: Annotated[int | None, typer.Option(
         help="--auto: pseudo-questions (default autotune.questions).")] = None,
     seed: Annotated[int, typer.Option(help="--auto: seed of the pseudo-questions.")] = 0,
+    llm_questions: Annotated[int | None, typer.Option(
+        help="--auto: sentence questions the configured LLM rewrites first, one call each "
+             "(default autotune.llm_questions).")] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -403,7 +406,7 @@ def tune(
     if auto:
         from groundwire.cli.tuning import tune_auto
 
-        tune_auto(config, as_json, index or "default", questions, seed, save)
+        tune_auto(config, as_json, index or "default", questions, seed, save, llm_questions)
         return
     if dataset is None:
         _fail(InvalidRequest("give --dataset (labelled) or --auto (label-free)"), as_json)

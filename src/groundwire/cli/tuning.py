@@ -13,14 +13,14 @@ from groundwire.cli.main import ConfigOpt, IndexOpt, JsonOpt, _emit, _run
 
 
 def tune_auto(config: Any, as_json: bool, index: str, questions: int | None, seed: int,
-              save: bool) -> None:
+              save: bool, llm_questions: int | None = None) -> None:
     """Self-tune ``index`` from pseudo-questions; print the result and its evidence."""
     from groundwire.quality.autotune import autotune, save_autotune
 
     async def work(gw: Any) -> Any:
         await gw.stats(index)  # NotFound (exit 3) for an unknown index
         result = await autotune(gw, index, questions=questions or gw.settings.autotune.questions,
-                                seed=seed)
+                                seed=seed, llm_questions=llm_questions)
         out = result.as_json()
         if save:
             await save_autotune(gw, result)

@@ -316,15 +316,20 @@ async def autotune(
     seed: int = 0,
     holdout: float = HOLDOUT_FRACTION,
     pseudo: Sequence[PseudoQuestion] | None = None,
+    llm_questions: int | None = None,
 ) -> AutoTuneResult:
     """Self-tune ``index`` (see the module docstring). ``pseudo``: use these questions instead
-    of generating them (e.g. written by an LLM). Nothing is saved here: see ``save_autotune``.
+    of generating them. ``llm_questions`` (default ``autotune.llm_questions``): how many of
+    the generated sentence questions the configured LLM rewrites first (``with_llm_questions``;
+    none without an LLM). Nothing is saved here: see ``save_autotune``.
     """
     started = time.perf_counter()
     generation, chunks = await gw.store.keyword_corpus(index)
     doc_of = {c.chunk_id: c.document_id for c in chunks}
     if pseudo is None:
         pseudo = await asyncio.to_thread(generate_pseudo_questions, chunks, questions, seed)
+        wanted = gw.settings.autotune.llm_questions if llm_questions is None else llm_questions
+        pseudo = await with_llm_questions(gw, pseudo, chunks, wanted, seed)
     documents = set(doc_of.values())
     pseudo = [q for q in pseudo if q.document_id in documents]
     tune_q, held_q = split_questions(pseudo, holdout, seed)
@@ -355,6 +360,26 @@ async def autotune(
         "seconds": round(time.perf_counter() - started, 2),
     })
     return AutoTuneResult(index, tuning, promoted, evidence)
+
+
+async def with_llm_questions(gw: Groundwire, pseudo: Sequence[PseudoQuestion],
+                             chunks: Sequence[StoredChunk], n: int, seed: int
+                             ) -> list[PseudoQuestion]:
+    """``pseudo`` with ``n`` of its sentence questions (a seeded draw) replaced by questions
+    the configured LLM writes for the same chunk (kind ``"llm"``; a failed call keeps the
+    sentence question). Unchanged when ``n`` is 0 or no LLM is configured."""
+    from groundwire.quality.evalsets import llm_questions
+
+    if n <= 0 or gw.answers.llm is None:
+        return list(pseudo)
+    sentence = [i for i, q in enumerate(pseudo) if q.kind == "sentence"]
+    chosen = sorted(random.Random(seed + 2).sample(sentence, min(n, len(sentence))))
+    written = await llm_questions(gw, [pseudo[i] for i in chosen],
+                                  {c.chunk_id: c for c in chunks})
+    out = list(pseudo)
+    for i, q in zip(chosen, written, strict=True):
+        out[i] = q
+    return out
 
 
 async def save_autotune(gw: Groundwire, result: AutoTuneResult) -> None:

@@ -130,3 +130,48 @@ async def test_paraphrased_questions_self_tune_toward_dense(
     assert result.tuning.dense_weight > 0.5
     assert result.promoted
     assert held["tuned"] > held["equal_convex"]
+
+
+async def test_llm_written_questions_move_a_paraphrase_corpus_toward_dense(
+    make_settings: Callable[..., Any], real_embedder: Any, tmp_path: Path
+) -> None:
+    """``autotune.llm_questions``: the configured LLM (a real HTTP server on 127.0.0.1 that
+    paraphrases its passage) rewrites the generated sentence questions, one call each, and
+    those paraphrases move the weights toward dense — which sentence questions, copies of
+    their passages, cannot."""
+    from support.fault_llm import FaultLLMServer
+    from support.llm import provider
+
+    n = len(PAIRS)
+    paraphrase = dict(PAIRS)
+    mark_of = {_code(i): i for i in range(n)}
+    corpus = tmp_path / "para-llm"
+    corpus.mkdir()
+    for i in range(n):
+        a, b, c = PAIRS[i][0], PAIRS[(i + 7) % n][0], PAIRS[(i + 19) % n][0]
+        (corpus / f"d{i:02d}.txt").write_text(
+            f"A story about the {a}, the {b} and the {c}. Catalogue mark {_code(i)}.\n")
+
+    def reply(body: dict[str, Any]) -> str:
+        passage = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        words = [w.strip(".,").lower() for w in passage.split()]
+        own = next(mark_of[w] for w in words if w in mark_of)
+        # paraphrases of the passage's words, plus another document's mark as a decoy
+        return " ".join([paraphrase[w] for w in words if w in paraphrase]
+                        + [_code((own + 1) % n)]) + "?"
+
+    with FaultLLMServer(mode="ok") as server:
+        server.reply = reply
+        settings = make_settings(llm={"providers": [provider("writer", server)]},
+                                 cache={"enabled": False})
+        async with build_app(settings, embedder=real_embedder) as gw:
+            await gw.ingest_path(corpus, index="para")
+            server.reset()
+            result = await autotune(gw, "para", seed=0, llm_questions=1000)
+            calls = server.calls
+    kinds = result.evidence["kinds"]
+    assert kinds.get("llm", 0) >= n - 5 and "sentence" not in kinds
+    assert calls == kinds["llm"]  # one call per rewritten question
+    held = result.evidence["held_out_ndcg@10"]
+    assert held["dense"] > held["bm25"] + 0.3
+    assert result.tuning.dense_weight > 0.5 and result.promoted
