@@ -269,7 +269,7 @@ async def collect_lists_cloze(
     for c in chunks:
         by_document.setdefault(c.document_id, []).append(c)
     removed: dict[int, str] = {}  # chunk id -> text without the source sentences
-    sentence_of: dict[int, str] = {}  # id(question) -> its removed source sentence
+    clozed: set[int] = set()  # id() of the questions whose source sentence was removed
     for q in questions:
         chunk = by_id.get(q.chunk_id)
         if keeps_source(q, seed, keep_source):
@@ -277,7 +277,7 @@ async def collect_lists_cloze(
         sentence = source_sentence(q, chunk.text) if chunk and q.kind == "sentence" else None
         if sentence is None:
             continue
-        sentence_of[id(q)] = sentence
+        clozed.add(id(q))
         for c in by_document[q.document_id]:  # overlapping chunks repeat sentences
             current = removed.get(c.chunk_id, c.text)
             if sentence in current:
@@ -302,9 +302,8 @@ async def collect_lists_cloze(
             if c.chunk_id in new_vector:
                 dense[c.chunk_id] = float(np.dot(qv, new_vector[c.chunk_id]))
         ranked = sorted(dense.items(), key=lambda kv: -kv[1])[:depth]
-        clozed = q.kind == "sentence" and sentence_of.get(id(q)) is not None
         out.append(QuestionLists(q, keyword, ranked,
-                                 (cands.keyword, cands.dense) if clozed else None))
+                                 (cands.keyword, cands.dense) if id(q) in clozed else None))
     return out
 
 

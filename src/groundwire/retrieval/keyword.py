@@ -32,7 +32,8 @@ class Bm25Params:
 
 class Bm25Index:
     """An immutable BM25 index over one snapshot of an index's chunks. ``search`` is safe to
-    call from several threads at once (the query path scores on worker threads)."""
+    call from several threads at once (the server scores on its event loop; tuning and
+    benchmark code may use threads)."""
 
     def __init__(self, generation: int, chunks: Sequence[StoredChunk], params: Bm25Params) -> None:
         import bm25s
@@ -43,9 +44,9 @@ class Bm25Index:
         self.chunks = list(chunks)
         self.chunk_ids = np.array([c.chunk_id for c in self.chunks], dtype=np.int64)
         self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
-        # Queries are scored on worker threads; a PyStemmer object (and the tokenizer's word
-        # cache) is not safe to share between threads, so query tokenizing is serialised
-        # (microseconds; the scoring that follows runs unlocked).
+        # A PyStemmer object (and the tokenizer's word cache) is not safe to share between
+        # threads, so query tokenizing is serialised (microseconds; the scoring that follows
+        # runs unlocked).
         self._tokenize_lock = threading.Lock()
         self._retriever: Any = None
         if self.chunks:
