@@ -103,16 +103,23 @@ def _code(i: int) -> str:
     return "".join(rng.choice("bdgklmnprstvz") + rng.choice("aeiou") for _ in range(4))
 
 
+def _paraphrase_corpus(folder: Path) -> Path:
+    """One document per pair: three words of the pairs (document side) and its catalogue
+    mark."""
+    n = len(PAIRS)
+    folder.mkdir()
+    for i in range(n):
+        a, b, c = PAIRS[i][0], PAIRS[(i + 7) % n][0], PAIRS[(i + 19) % n][0]
+        (folder / f"d{i:02d}.txt").write_text(
+            f"A story about the {a}, the {b} and the {c}. Catalogue mark {_code(i)}.\n")
+    return folder
+
+
 async def test_paraphrased_questions_self_tune_toward_dense(
     make_settings: Callable[..., Any], real_embedder: Any, tmp_path: Path
 ) -> None:
     n = len(PAIRS)
-    corpus = tmp_path / "para"
-    corpus.mkdir()
-    for i in range(n):
-        a, b, c = PAIRS[i][0], PAIRS[(i + 7) % n][0], PAIRS[(i + 19) % n][0]
-        (corpus / f"d{i:02d}.txt").write_text(
-            f"A story about the {a}, the {b} and the {c}. Catalogue mark {_code(i)}.\n")
+    corpus = _paraphrase_corpus(tmp_path / "para")
     async with build_app(make_settings(), embedder=real_embedder) as gw:
         await gw.ingest_path(corpus, index="para")
         docs = {d.uri: d.id for d in await gw.documents("para", limit=100)}
@@ -145,12 +152,7 @@ async def test_llm_written_questions_move_a_paraphrase_corpus_toward_dense(
     n = len(PAIRS)
     paraphrase = dict(PAIRS)
     mark_of = {_code(i): i for i in range(n)}
-    corpus = tmp_path / "para-llm"
-    corpus.mkdir()
-    for i in range(n):
-        a, b, c = PAIRS[i][0], PAIRS[(i + 7) % n][0], PAIRS[(i + 19) % n][0]
-        (corpus / f"d{i:02d}.txt").write_text(
-            f"A story about the {a}, the {b} and the {c}. Catalogue mark {_code(i)}.\n")
+    corpus = _paraphrase_corpus(tmp_path / "para-llm")
 
     def reply(body: dict[str, Any]) -> str:
         passage = next(m["content"] for m in body["messages"] if m["role"] == "user")
