@@ -307,7 +307,9 @@ async def hnsw_sweep(store: Any, queries: np.ndarray, exact: list[set[int]],
     """Rebuild the model's HNSW index with each (m, ef_construction) and measure build time,
     index size and the recall/latency curve; the index is rebuilt with the store's own
     parameters at the end, so the data dir is left as it was."""
-    index_name = f"embeddings_hnsw_{MODEL.replace('-', '_')}"
+    from groundwire.stores.postgres.store import _hnsw_index_name
+
+    index_name = _hnsw_index_name(MODEL)
     own = (store._hnsw_m, store._hnsw_ef_construction)
     out = []
     try:
@@ -562,10 +564,10 @@ async def run(args: argparse.Namespace) -> None:
              "vector p50 ms": c["p50_ms"], "vector p95 ms": c["p95_ms"]}
             for c in result["curve"]]
     sweep_rows = [{"m:ef_construction": f"{sw['m']}:{sw['ef_construction']}",
-              "build s": sw["build_s"], "index MB": sw["index_mb"], "ef_search": c["ef_search"],
-              "recall@10": c["recall@10"], "vector p50 ms": c["p50_ms"],
-              "vector p95 ms": c["p95_ms"]}
-             for sw in result.get("hnsw_sweep", []) for c in sw["curve"]]
+                   "build s": sw["build_s"], "index MB": sw["index_mb"],
+                   "ef_search": c["ef_search"], "recall@10": c["recall@10"],
+                   "vector p50 ms": c["p50_ms"], "vector p95 ms": c["p95_ms"]}
+                  for sw in result.get("hnsw_sweep", []) for c in sw["curve"]]
     report("scale", result, sweep_rows or rows)
 
 

@@ -69,11 +69,16 @@ async def migrate(conn: AsyncConnection) -> list[int]:
     return applied_now
 
 
-async def _ensure_queue_schema(conn: AsyncConnection) -> None:
-    """Apply procrastinate's schema when absent (idempotent; under the caller's lock)."""
+async def queue_schema_present(conn: AsyncConnection) -> bool:
+    """Whether procrastinate's schema (the job queue's tables) is in the database."""
     row = await (await conn.execute(
         "SELECT to_regclass('public.procrastinate_jobs') IS NOT NULL")).fetchone()
-    if row and row[0]:
+    return bool(row and row[0])
+
+
+async def _ensure_queue_schema(conn: AsyncConnection) -> None:
+    """Apply procrastinate's schema when absent (idempotent; under the caller's lock)."""
+    if await queue_schema_present(conn):
         return
     from procrastinate.schema import SchemaManager
 

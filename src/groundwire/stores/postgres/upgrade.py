@@ -36,6 +36,7 @@ from groundwire.stores.postgres.migrations import (
     _ensure_queue_schema,
     applied_versions,
     available_migrations,
+    queue_schema_present,
 )
 
 
@@ -79,10 +80,9 @@ async def schema_status(url: str, migrations: Sequence[Migration] | None = None)
     migrations = list(migrations if migrations is not None else available_migrations())
     async with await _connect(url) as conn:
         done = await applied_versions(conn)
-        row = await (await conn.execute(
-            "SELECT to_regclass('public.procrastinate_jobs') IS NULL")).fetchone()
+        queue_pending = not await queue_schema_present(conn)
     return SchemaStatus(sorted(done), [m for m in migrations if m.version not in done],
-                        bool(row and row[0]))
+                        queue_pending)
 
 
 async def _apply(conn: psycopg.AsyncConnection[Any], pending: Sequence[Migration]) -> None:
