@@ -63,7 +63,9 @@ def client(make_settings: Callable[..., Any], real_embedder: Any, tmp_path: Path
 
     settings = make_settings(security={
         "dev_mode": True,
-        "rate_limit": {"search": {"requests_per_minute": 60, "burst": 6},
+        # search refills one token a minute, so a slow box cannot refill the bucket between
+        # the six allowed requests and the seventh (at 60/min it did: CI stop 14)
+        "rate_limit": {"search": {"requests_per_minute": 1, "burst": 6},
                        "ask": {"requests_per_minute": 60}},
     })
     corpus = write_corpus(tmp_path / "corpus")
@@ -77,7 +79,7 @@ def test_queries_are_audited_and_exported(client: Any) -> None:
     question = f"How much does the Team plan cost? Reply to {EMAIL}"
     search = client.post("/v1/search", json={"query": question, "top_k": 3})
     assert search.status_code == 200
-    assert search.headers["RateLimit-Policy"] == '"search";q=6;w=6'
+    assert search.headers["RateLimit-Policy"] == '"search";q=6;w=360'
     assert search.headers["RateLimit"].startswith('"search";r=5;')
     ask = client.post("/v1/ask", json={"question": "How much does the Team plan cost?"})
     assert ask.status_code == 200 and ask.headers["RateLimit"].startswith('"ask";r=59;')
