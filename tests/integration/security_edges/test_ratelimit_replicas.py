@@ -55,17 +55,20 @@ async def test_refill_is_computed_from_elapsed_database_time(
     replicas: tuple[PostgresStore, PostgresStore], database_url: str,
 ) -> None:
     a, b = replicas
-    limits = _settings(burst=100, per_minute=60)  # one token a second
+    # One token every 10 s: the 100 takes below would have to run for 10 s on a loaded box
+    # before a token came back (at one a second, a slow CI box could refill one).
+    limits = _settings(burst=100, per_minute=6)
     one, two = RateLimiter(a.take_token, limits), RateLimiter(b.take_token, limits)
     for _ in range(100):
         await one.check("acme/ann", "ask")
     assert not (await two.check("acme/ann", "ask")).allowed
-    # Pretend 30 s passed since the bucket's last update (instead of sleeping).
+    # Pretend 300 s passed since the bucket's last update (instead of sleeping).
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("UPDATE rate_buckets SET updated_at = updated_at - interval '30 seconds'")
+        conn.execute("UPDATE rate_buckets SET updated_at = updated_at - interval '300 seconds'")
     d = await two.check("acme/ann", "ask")
-    assert d.allowed and d.remaining == 29  # 30 refilled (+ a few ms), one taken
-    assert d.reset_s == 71  # 70.x tokens missing at 1/s, rounded up
+    assert d.allowed and d.remaining == 29  # 30 refilled (+ the seconds the test ran), one taken
+    # 70.x tokens missing at 0.1/s: 710 s, less the (few) real seconds the test took
+    assert 700 <= d.reset_s <= 710
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE rate_buckets SET updated_at = updated_at - interval '1 day'")
     assert (await one.check("acme/ann", "ask")).remaining == 99  # capped at the burst
