@@ -38,7 +38,7 @@ from groundwire.settings import load_settings
 
 def labelled_scores(model: Any, queries: list[str], qrels: list[dict[str, int]],
                     pool: list[Any], keyword_lists: list[list[tuple[int, float]]],
-                    fusion: dict[str, Any]) -> dict[str, float]:
+                    fusion: dict[str, Any]) -> dict[str, np.ndarray]:
     passages = _encode(model, [c.search_text for c in pool])
     vectors = _encode(model, queries)
     ids = [c.chunk_id for c in pool]
@@ -52,7 +52,12 @@ def labelled_scores(model: Any, queries: list[str], qrels: list[dict[str, int]],
         fused = fuse(keyword_lists[i], dense, method=fusion["fusion"],
                      dense_weight=fusion["dense_weight"], rrf_k=fusion["rrf_k"])
         fused_s.append(ndcg_at(list(dict.fromkeys(doc_of[f.id] for f in fused)), rel, 10))
-    return {"dense": round(float(np.mean(dense_s)), 4), "fused": round(float(np.mean(fused_s)), 4)}
+    return {"dense": np.array(dense_s), "fused": np.array(fused_s)}
+
+
+def paired_se(a: np.ndarray, b: np.ndarray) -> float:
+    d = a - b
+    return round(float(d.std(ddof=1) / np.sqrt(len(d))), 4) if len(d) > 1 else 0.0
 
 
 async def run_dataset(gw: Any, root: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -88,9 +93,12 @@ async def run_dataset(gw: Any, root: Path, args: argparse.Namespace) -> dict[str
         "index": index,
         "adaptation": result,
         "adapt_wall_seconds": round(adapt_wall, 1),
-        "labelled": {"queries": len(ids), "pool_chunks": len(pool), "before": base,
-                     "after": after,
-                     "gain": {k: round(after[k] - base[k], 4) for k in base},
+        "labelled": {"queries": len(ids), "pool_chunks": len(pool),
+                     "before": {k: round(float(v.mean()), 4) for k, v in base.items()},
+                     "after": {k: round(float(v.mean()), 4) for k, v in after.items()},
+                     "gain": {k: round(float(after[k].mean() - base[k].mean()), 4)
+                              for k in base},
+                     "paired_se": {k: paired_se(after[k], base[k]) for k in base},
                      "seconds": round(time.perf_counter() - t0, 1)},
     }
 
@@ -121,10 +129,12 @@ def main() -> None:
         rows.append({
             "dataset": name, "steps": a["training"]["steps"],
             "wall s": d["adapt_wall_seconds"],
-            "pseudo fused before→after": f"{a['before']['fused']} → {a['after']['fused']}",
+            "pseudo fused before→after": f"{a['before']['fused']} → {a['after']['fused']}"
+                                         f" (SE {a['paired_se_fused']})",
             "pseudo dense before→after": f"{a['before']['dense']} → {a['after']['dense']}",
             "kept": a["kept"],
-            "labelled fused before→after": f"{lab['before']['fused']} → {lab['after']['fused']}",
+            "labelled fused before→after": f"{lab['before']['fused']} → {lab['after']['fused']}"
+                                           f" (SE {lab['paired_se']['fused']})",
             "labelled dense before→after": f"{lab['before']['dense']} → {lab['after']['dense']}",
         })
     report("domain_adapt", result, rows)

@@ -47,7 +47,9 @@ async def test_no_training_is_never_kept_and_kept_models_are_registered(
 
         report = await adapt_embedder(gw, "notes", max_minutes=0.75, questions=120, seed=0)
     assert report["training"]["steps"] > 0
-    assert report["kept"] == (report["gain"]["fused"] > report["paired_se_fused"])
+    assert report["promotion_se"] == 2.0
+    assert report["kept"] == (report["gain"]["fused"]
+                              > report["promotion_se"] * report["paired_se_fused"])
     if report["kept"]:
         folder = Path(report["model_path"])
         assert (folder / "config.json").exists()
