@@ -176,7 +176,7 @@ def _paired_se(a: np.ndarray, b: np.ndarray) -> float:
 def should_keep(steps: int, gain: float, se: float) -> bool:
     """Whether an adapted model is kept: it trained, and its fused held-out nDCG@10 gain is
     above ``PROMOTION_SE`` paired standard errors (a gain of 0 with SE 0 is not kept)."""
-    return steps > 0 and gain > 0 and gain > PROMOTION_SE * se
+    return steps > 0 and gain > PROMOTION_SE * se
 
 
 async def adapt_embedder(
