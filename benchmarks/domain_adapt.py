@@ -28,7 +28,13 @@ import numpy as np
 from _common import DATA, report
 
 from groundwire.bootstrap import build_app
-from groundwire.quality.adaptation import _encode, _load, adapt_and_compare, base_model_path
+from groundwire.quality.adaptation import (
+    _encode,
+    _load,
+    _paired_se,
+    adapt_and_compare,
+    base_model_path,
+)
 from groundwire.quality.datasets import load_dataset
 from groundwire.quality.evaluation import doc_id_of
 from groundwire.quality.metrics import ndcg_at
@@ -54,10 +60,6 @@ def labelled_scores(model: Any, queries: list[str], qrels: list[dict[str, int]],
         fused_s.append(ndcg_at(list(dict.fromkeys(doc_of[f.id] for f in fused)), rel, 10))
     return {"dense": np.array(dense_s), "fused": np.array(fused_s)}
 
-
-def paired_se(a: np.ndarray, b: np.ndarray) -> float:
-    d = a - b
-    return round(float(d.std(ddof=1) / np.sqrt(len(d))), 4) if len(d) > 1 else 0.0
 
 
 async def run_dataset(gw: Any, root: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -98,7 +100,7 @@ async def run_dataset(gw: Any, root: Path, args: argparse.Namespace) -> dict[str
                      "after": {k: round(float(v.mean()), 4) for k, v in after.items()},
                      "gain": {k: round(float(after[k].mean() - base[k].mean()), 4)
                               for k in base},
-                     "paired_se": {k: paired_se(after[k], base[k]) for k in base},
+                     "paired_se": {k: round(_paired_se(after[k], base[k]), 4) for k in base},
                      "seconds": round(time.perf_counter() - t0, 1)},
     }
 
