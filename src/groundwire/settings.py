@@ -23,6 +23,20 @@ from pydantic_settings import (
 
 DEFAULT_CONFIG_FILE = "groundwire.toml"
 
+# Fields that can hold a secret carry ``json_schema_extra={"secret": KIND}``; ``masked`` (what
+# ``groundwire config show`` prints) masks them by KIND, and tests/unit/test_settings_secrets.py
+# fails when a field whose name looks secret-bearing is not marked. Kinds:
+#   "value"   the whole value is masked (a dict: every value, keys kept: header names show)
+#   "url"     a URL: the password of ``user:password@`` and every query-string value masked
+#   "url_path" a URL whose path and query are the secret (webhooks): scheme and host only
+SECRET_KINDS = ("value", "url", "url_path")
+MASK = "********"
+
+
+def _secret(kind: str) -> dict[str, Any]:
+    assert kind in SECRET_KINDS
+    return {"secret": kind}
+
 
 class _Section(BaseModel):
     """A settings section: unknown keys are errors (a typo must not be silently ignored)."""
@@ -167,6 +181,7 @@ class DatabaseSettings(_Section):
     pool_max: int = Field(8, ge=1, le=500, description="Maximum pooled connections.")
     read_url: SecretStr | None = Field(
         None,
+        json_schema_extra=_secret("url"),
         description="postgresql:// URL of a streaming read replica of `database_url`. Set: "
         "read-only query paths (vector search, chunk rows, keyword corpus, document lists and "
         "counts) use a second pool on it; writes and reads of one's own writes stay on the "
@@ -206,10 +221,13 @@ class ProviderSettings(_Section):
 
     name: str = Field(..., min_length=1, description="Name used in answers, logs and metrics.")
     base_url: str = Field(
-        ..., description="API root, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1."
+        ..., json_schema_extra=_secret("url"),
+        description="API root, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1."
     )
     model: str = Field(..., min_length=1, description="Model name sent upstream.")
-    api_key: SecretStr | None = Field(None, description="Bearer key (never logged).")
+    api_key: SecretStr | None = Field(
+        None, json_schema_extra=_secret("value"), description="Bearer key (never logged)."
+    )
     connect_timeout_s: float = Field(3.0, gt=0, le=60, description="TCP/TLS connect timeout.")
     first_token_timeout_s: float = Field(
         10.0, gt=0, le=600, description="Longest wait for the first byte of the answer."
@@ -221,7 +239,8 @@ class ProviderSettings(_Section):
         30.0, gt=0, le=3600, description="Longest a single upstream call may take in all."
     )
     headers: dict[str, str] = Field(
-        default_factory=dict, description="Extra request headers (e.g. api-version for Azure)."
+        default_factory=dict, json_schema_extra=_secret("value"),
+        description="Extra request headers (e.g. api-version for Azure)."
     )
     stream_usage: bool = Field(
         True, description="Ask for token usage in streams (stream_options.include_usage)."
@@ -478,7 +497,8 @@ class MonitoringSettings(_Section):
     )
     gap_min_size: int = Field(2, ge=1, description="Smallest content-gap cluster listed.")
     webhook_url: str | None = Field(
-        None, description="POST every new and resolved alert here as JSON (e.g. a Slack or "
+        None, json_schema_extra=_secret("url_path"),
+        description="POST every new and resolved alert here as JSON (e.g. a Slack or "
         "Alertmanager bridge)."
     )
     webhook_timeout_s: float = Field(5.0, gt=0, le=120, description="Webhook request timeout.")
@@ -497,11 +517,13 @@ class TelemetrySettings(_Section):
         "exported (otlp_endpoint), a span per stage."
     )
     otlp_endpoint: str | None = Field(
-        None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. "
+        None, json_schema_extra=_secret("url"),
+        description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. "
         "Empty: spans are not exported. Needs `pip install groundwire[otlp]`."
     )
     otlp_headers: dict[str, str] = Field(
-        default_factory=dict, description="Extra headers sent to the OTLP endpoint."
+        default_factory=dict, json_schema_extra=_secret("value"),
+        description="Extra headers sent to the OTLP endpoint."
     )
     service_name: str = Field(
         "groundwire", min_length=1, description="service.name resource attribute of spans."
@@ -731,6 +753,7 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(
         None,
+        json_schema_extra=_secret("url"),
         description="postgresql:// URL of an external PostgreSQL >= 16 with pgvector >= 0.8. "
         "Empty: start the private embedded server under data_dir.",
     )
@@ -863,23 +886,93 @@ def _build(values: dict[str, Any]) -> Settings:
 
 
 def masked(settings: Settings) -> dict[str, Any]:
-    """The effective configuration as plain data with secrets masked (``config show``)."""
-    data = settings.model_dump(mode="json")
-    if settings.database_url is not None:
-        data["database_url"] = _mask_url(settings.database_url.get_secret_value())
-    if settings.database.read_url is not None:
-        data["database"]["read_url"] = _mask_url(settings.database.read_url.get_secret_value())
+    """The effective configuration as plain data with every field marked secret masked
+    (``config show``); see ``SECRET_KINDS``."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    _mask_model(settings, data)
     return data
 
 
-def _mask_url(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
+def secret_kind(field: Any) -> str | None:
+    """The secret marker of a pydantic ``FieldInfo`` (None: not a secret)."""
+    extra = field.json_schema_extra
+    return extra.get("secret") if isinstance(extra, dict) else None  # type: ignore[return-value]
 
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":********@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+
+def _mask_model(model: BaseModel, data: dict[str, Any]) -> None:
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is None or name not in data:
+            continue
+        kind = secret_kind(field)
+        if kind is not None:
+            data[name] = _mask_value(kind, value)
+        elif isinstance(value, BaseModel):
+            _mask_model(value, data[name])
+        elif isinstance(value, list):
+            for item, dumped in zip(value, data[name], strict=True):
+                if isinstance(item, BaseModel):
+                    _mask_model(item, dumped)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    _mask_model(item, data[name][key])
+
+
+def _mask_value(kind: str, value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _mask_value(kind, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_value(kind, v) for v in value]
+    text = str(value)
+    if not text:
+        return text
+    if kind == "url":
+        return _mask_url(text)
+    if kind == "url_path":
+        return _mask_url_path(text)
+    return MASK
+
+
+def _mask_url(url: str) -> str:
+    """``user:password@`` keeps the user, every query value is masked."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return MASK
+    if not parts.scheme or not parts.netloc:
+        return MASK  # not a URL we can show safely in part
+    netloc = parts.netloc
+    if password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        netloc = f"{user}:{MASK}@{host}"
+    query = parts.query
+    if query:
+        query = urlencode([(k, MASK) for k, _ in parse_qsl(query, keep_blank_values=True)],
+                          safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=""))
+
+
+def _mask_url_path(url: str) -> str:
+    """Scheme and host only (a webhook URL's path is its secret)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    return f"{shown}/{MASK}"
 
 
 def _element_model(annotation: Any) -> type[BaseModel] | None:
