@@ -72,6 +72,28 @@ class Permissions:
     def readers(self, tenant: str) -> list[str]:
         return readers_for(tenant, self.users, self.groups, everyone=self.everyone)
 
+    def intersect(self, other: Permissions) -> Permissions:
+        """Permissions admitting only principals that *both* admit (never more than either).
+
+        Reader tokens are alternatives (any one admits), so a conjunction such as "in group
+        eng *and* in group ops" has no exact token form; the result then errs strict: a user
+        named by one side and admitted by the other only through a group is left out (name
+        the user on both sides). ``ValueError`` when the two name different tenants."""
+        if self.tenant and other.tenant and self.tenant != other.tenant:
+            raise ValueError(f"permissions name two tenants: {self.tenant!r} and "
+                             f"{other.tenant!r}")
+        users = set(self.users) & set(other.users)
+        groups = set(self.groups) & set(other.groups)
+        if other.everyone:  # the other side admits the whole tenant: ours decide
+            users |= set(self.users)
+            groups |= set(self.groups)
+        if self.everyone:
+            users |= set(other.users)
+            groups |= set(other.groups)
+        return Permissions(users=tuple(sorted(users)), groups=tuple(sorted(groups)),
+                           everyone=self.everyone and other.everyone,
+                           tenant=self.tenant or other.tenant)
+
     def as_json(self) -> dict[str, Any]:
         return {"users": list(self.users), "groups": list(self.groups),
                 "everyone": self.everyone, **({"tenant": self.tenant} if self.tenant else {})}

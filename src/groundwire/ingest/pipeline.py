@@ -98,9 +98,10 @@ class IngestPipeline:
         self._redactor = redact
         # Permission *policy* is part of the fingerprint: changing the default readers or the
         # permissions field re-reads every document (re-embedding nothing: vectors are keyed
-        # by passage text).
+        # by passage text). "intersect": how statements combine (documents ingested while a
+        # sidecar replaced the front matter are re-read on the next ingest).
         policy = json.dumps([self._default_permissions.as_json(), self._fields.permissions,
-                             self._pii.model_dump(mode="json")])
+                             self._pii.model_dump(mode="json"), "intersect"])
         self.fingerprint = content_hash(
             f"{PIPELINE_VERSION}|{chunker_fingerprint}|{embedder.model_id}|{policy}"
         )[:16]
@@ -249,23 +250,27 @@ class IngestPipeline:
     def _readers(
         self, item: SourceItem, metadata: dict[str, object], tenant: str
     ) -> tuple[str, ...]:
-        """Reader tokens: the source's permissions, else the front matter's (removed from the
-        metadata), else the default. Raises ``permissions.invalid`` /
-        ``permissions.tenant_mismatch``."""
+        """Reader tokens: the source's permissions (a sidecar, or a record file's) and the
+        document's own statement (front matter; removed from the metadata) combined by
+        *intersection* — one can narrow the other, never widen it — else the default.
+        Raises ``permissions.invalid`` / ``permissions.tenant_mismatch``."""
         field = self._fields.permissions
         stated = metadata.pop(field, None) if field else None
-        permissions = item.permissions
-        if permissions is None and stated not in (None, ""):
+        statements = [item.permissions] if item.permissions is not None else []
+        if stated not in (None, ""):
             try:
-                permissions = parse_permissions(stated)
+                statements.append(parse_permissions(stated))
             except ValueError as exc:
                 raise ParseError(f"{item.uri}: invalid permissions: {exc}",
                                  code="permissions.invalid") from exc
-        permissions = permissions or self._default_permissions
-        if permissions.tenant is not None and permissions.tenant != tenant:
-            raise ParseError(
-                f"{item.uri}: permissions name tenant {permissions.tenant!r}, but this ingest "
-                f"runs for tenant {tenant!r}", code="permissions.tenant_mismatch")
+        for statement in statements:
+            if statement.tenant is not None and statement.tenant != tenant:
+                raise ParseError(
+                    f"{item.uri}: permissions name tenant {statement.tenant!r}, but this "
+                    f"ingest runs for tenant {tenant!r}", code="permissions.tenant_mismatch")
+        permissions = statements[0] if statements else self._default_permissions
+        for statement in statements[1:]:
+            permissions = permissions.intersect(statement)
         return tuple(permissions.readers(tenant))
 
     def _parse(self, item: SourceItem) -> ParsedDocument:

@@ -159,6 +159,13 @@ def test_folder_sidecars_front_matter_and_record_fields(secured: Any, tmp_path: 
     (root / "team" / "salaries.md").write_text("# Pay\n\nZephyr salary bands.")
     (root / "team" / "salaries.md.permissions.json").write_text(json.dumps(["user:hr"]))
     (root / "open.md").write_text("---\npermissions: ['*']\n---\n# Open\n\nZephyr news.")
+    # a folder sidecar open to everyone cannot widen a file's own front matter (intersection)
+    (root / "pub").mkdir()
+    (root / "pub" / ".permissions.json").write_text(json.dumps(["*"]))
+    (root / "pub" / "pay.md").write_text("---\npermissions: [hr]\n---\n# Pay\n\nZephyr pay.")
+    # front matter cannot widen its folder's sidecar (they intersect): team members only
+    (root / "team" / "wide.md").write_text(
+        "---\npermissions: ['*']\n---\n# Wide\n\nZephyr plans for all?")
     (root / "bad.md").write_text("# Bad\n\nZephyr text.")
     (root / "bad.md.permissions.json").write_text("{not json")
     (root / "items.jsonl").write_text(
@@ -170,9 +177,11 @@ def test_folder_sidecars_front_matter_and_record_fields(secured: Any, tmp_path: 
     def uris(token: str) -> set[str]:
         return {h["uri"] for h in secured.search(token, "zephyr", index="folder")}
 
-    assert uris(secured.key("acme", "tina", groups=("team",))) == {"team/roadmap.md", "open.md"}
-    assert uris(secured.key("acme", "hr")) == {"team/salaries.md", "open.md"}
+    assert uris(secured.key("acme", "tina", groups=("team",))) == {
+        "team/roadmap.md", "team/wide.md", "open.md"}
+    assert uris(secured.key("acme", "hr")) == {"team/salaries.md", "open.md", "pub/pay.md"}
     assert uris(secured.key("acme", "olga", groups=("ops",))) == {"items.jsonl#1", "open.md"}
+    assert uris(secured.key("acme", "x")) == {"open.md"}
     assert "permissions" not in json.dumps(secured.search(secured.key("acme", "x"), "zephyr",
                                                           index="folder"))
 

@@ -177,7 +177,8 @@ def iter_records(
     ``text_field``; a JSON record without ``text_field`` is ``parse.record_invalid``, a CSV
     without that column gets ``"column: value"`` lines of its other columns instead.
     ``metadata`` holds the record's other scalar fields; ``modified_at`` is the container's.
-    ``permissions_field`` (when given and present) becomes the record's ``permissions``
+    ``permissions_field`` (when given and present) is intersected with the container's
+    ``permissions`` (a sidecar) to give the record's ``permissions``
     (an invalid value sets ``permissions_error``: that record fails, the others go on);
     a record without it keeps the container's permissions.
     Gzip is detected by its magic bytes, whatever the name. See the module docstring for
@@ -221,10 +222,12 @@ def iter_records(
         permissions, permissions_error = item.permissions, item.permissions_error
         if permissions_field:
             reserved.add(permissions_field)
-            if record.get(permissions_field) not in (None, ""):
+            if record.get(permissions_field) not in (None, "") and permissions_error is None:
+                # The record's own field narrows the file's sidecar, never widens it (and a
+                # broken sidecar keeps failing its records).
                 try:
-                    permissions = parse_permissions(record[permissions_field])
-                    permissions_error = None
+                    own = parse_permissions(record[permissions_field])
+                    permissions = own if permissions is None else permissions.intersect(own)
                 except ValueError as exc:
                     permissions, permissions_error = None, f"{where}: {exc}"
 
