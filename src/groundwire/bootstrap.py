@@ -4,6 +4,7 @@ wires everything from one ``Settings`` and does no I/O (``async with`` opens the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from groundwire.answering.extractive import ExtractiveAnswerer
@@ -164,10 +165,12 @@ def build_app(
         pipeline=pipeline,
         encode_pool=pool,
         telemetry=telemetry,
-        monitoring=build_monitoring(settings, store, embedder),
+        monitoring=build_monitoring(settings, store, embedder,
+                                    on_dead_letter=telemetry.dead_lettered),
         tunings=tunings,
     )
-    gw.audit, gw.rate_limiter = build_security_edges(settings, store)
+    gw.audit, gw.rate_limiter = build_security_edges(
+        settings, store, on_dead_letter=telemetry.dead_lettered)
     if owns_store:  # a version's view shares its parent's store and job service
         from groundwire.jobs.service import JobService
 
@@ -182,13 +185,21 @@ def build_answer_guard(settings: Settings) -> AnswerGuard:
                        policy_for=settings.security.pii.for_index)
 
 
-def build_security_edges(settings: Settings, store: Store) -> tuple[AuditLog, RateLimiter]:
-    """The audit log writer and the per-key rate limiter (both over the store; no I/O)."""
-    audit = AuditLog(store.insert_audit, queue_size=settings.security.audit_queue_size)
+def build_security_edges(
+    settings: Settings, store: Store, *,
+    on_dead_letter: Callable[[str, str], None] | None = None,
+) -> tuple[AuditLog, RateLimiter]:
+    """The audit log writer and the per-key rate limiter (both over the store; no I/O).
+    ``on_dead_letter(writer, code)`` counts audit events the store refused (metrics)."""
+    audit = AuditLog(store.insert_audit, queue_size=settings.security.audit_queue_size,
+                     on_dead_letter=on_dead_letter)
     return audit, RateLimiter(store.take_token, settings.security.rate_limit)
 
 
-def build_monitoring(settings: Settings, store: Store, embedder: Embedder) -> MonitoringService:
+def build_monitoring(
+    settings: Settings, store: Store, embedder: Embedder, *,
+    on_dead_letter: Callable[[str, str], None] | None = None,
+) -> MonitoringService:
     """Answer records, monitors and alerts (``groundwire.monitoring``); no I/O here."""
     return MonitoringService(store, settings.monitoring, embedding_model=embedder.model_id,
-                             embed=embedder.encode_query)
+                             embed=embedder.encode_query, on_dead_letter=on_dead_letter)

@@ -7,17 +7,17 @@ Contract:
 * The background task takes batches off the queue, redacts the question with
   ``PiiDetector.redact`` (in a worker thread: Presidio is CPU work) — and the answer text,
   whatever the index's PII policy — and inserts the batch in one
-  statement. A failed insert is logged and counted in ``failed``; the writer goes on.
+  statement. The writer is ``stores/batch_writer.py``: a failed batch is retried while the
+  error is transient, then record by record; a record the store refuses is dead-lettered
+  (logged without its text, counted in ``failed`` and in
+  ``groundwire_writer_dead_letters_total``) and the rest are stored. The writer goes on.
 * ``flush()`` waits until everything submitted before the call is stored (or failed).
 * ``stop()`` flushes (bounded by ``drain_timeout_s``) and ends the task.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,9 +25,11 @@ from typing import Any
 
 from groundwire.domain import Answer, Hit
 from groundwire.domain.records import AnswerRecord
+from groundwire.stores.batch_writer import BatchWriter
 
 log = logging.getLogger(__name__)
 BATCH = 200
+RETRIES = 3
 
 
 def top_score(hits: Sequence[Hit]) -> float | None:
@@ -85,100 +87,75 @@ def ask_record(
 
 
 class RecordWriter:
-    """Bounded queue + one background task writing records to the store."""
+    """Bounded queue + one background task writing records to the store (a
+    ``stores.batch_writer.BatchWriter``: a record the store refuses is dead-lettered, the rest
+    of its batch is stored)."""
 
     def __init__(
         self, insert: Callable[[Sequence[AnswerRecord]], Any], redact: Callable[[str], str],
         *, queue_size: int = 1000, drain_timeout_s: float = 10.0,
         embed: Callable[[str], Sequence[float]] | None = None,
+        retry_delay_s: float = 0.5,
+        on_dead_letter: Callable[[str, str], None] | None = None,
     ) -> None:
         """``insert`` is the store's async ``insert_records``; ``redact`` a blocking text
-        redactor; ``embed`` (blocking) fills in a missing query embedding."""
-        self._insert = insert
+        redactor; ``embed`` (blocking) fills in a missing query embedding;
+        ``on_dead_letter(writer, code)`` counts a record the store refused (metrics)."""
         self._redact = redact
         self._embed = embed
-        self._queue: asyncio.Queue[AnswerRecord] | None = None
-        self._queue_size = queue_size
         self._drain_timeout_s = drain_timeout_s
-        self._task: asyncio.Task[None] | None = None
-        self.written = 0
-        self.dropped = 0
-        self.failed = 0
+        self._writer: BatchWriter[AnswerRecord] = BatchWriter(
+            "records", insert, prepare=self._prepare, batch_size=BATCH,
+            queue_size=queue_size, retries=RETRIES, retry_delay_s=retry_delay_s,
+            on_dead_letter=on_dead_letter, describe=_describe)
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._writer.running
+
+    @property
+    def written(self) -> int:
+        return self._writer.written
+
+    @property
+    def dropped(self) -> int:
+        return self._writer.dropped
+
+    @property
+    def failed(self) -> int:
+        """Records dead-lettered (refused by the store, or the store down past the retries)."""
+        return self._writer.failed
 
     def start(self) -> None:
-        if self.running:
-            return
-        self._queue = asyncio.Queue(maxsize=self._queue_size)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="record-writer")
+        self._writer.start()
 
     def submit(self, record: AnswerRecord) -> bool:
         """Queue a record; False (and counted in ``dropped``) when it cannot be queued."""
-        if self._queue is None or not self.running:
-            self.dropped += 1
-            return False
-        try:
-            self._queue.put_nowait(record)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            return False
-        return True
+        return self._writer.offer(record)
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize() if self._queue is not None else 0
+        return self._writer.pending
 
     async def flush(self, timeout_s: float | None = None) -> None:
-        """Wait until every record queued so far has been written (or failed)."""
-        if self._queue is None or not self.running:
-            return
-        await asyncio.wait_for(self._queue.join(), timeout_s)
+        """Wait until every record queued so far has been written (or dead-lettered)."""
+        await self._writer.flush(timeout_s)
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        with contextlib.suppress(TimeoutError):
-            await self.flush(self._drain_timeout_s)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._writer.close(self._drain_timeout_s)
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
-        while True:
-            batch = [await queue.get()]
-            while len(batch) < BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            try:
-                safe = await asyncio.to_thread(self._prepare, batch)
-                await self._insert(safe)
-                self.written += len(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the writer outlives any one failed batch (counted, logged)
-                self.failed += len(batch)
-                log.exception("answer records not stored", extra={"records": len(batch)})
-            finally:
-                for _ in batch:
-                    queue.task_done()
+    def _prepare(self, record: AnswerRecord) -> AnswerRecord:
+        """Redact the question and answer (PII-safe storage, whatever the index's PII policy);
+        embed a query that came without a vector (from the raw question, never stored)."""
+        changes: dict[str, Any] = {"question": self._redact(record.question)}
+        if record.answer:
+            changes["answer"] = self._redact(record.answer)
+        if record.query_embedding is None and self._embed is not None:
+            changes["query_embedding"] = [float(v) for v in self._embed(record.question)]
+        return replace(record, **changes)
 
-    def _prepare(self, batch: list[AnswerRecord]) -> list[AnswerRecord]:
-        """Redact questions and answers (PII-safe storage, whatever the index's PII policy);
-        embed queries that came without a vector (from the raw question, never stored)."""
-        started = time.perf_counter()
-        out = []
-        for record in batch:
-            changes: dict[str, Any] = {"question": self._redact(record.question)}
-            if record.answer:
-                changes["answer"] = self._redact(record.answer)
-            if record.query_embedding is None and self._embed is not None:
-                changes["query_embedding"] = [float(v) for v in self._embed(record.question)]
-            out.append(replace(record, **changes))
-        log.debug("records prepared", extra={"records": len(batch),
-                                             "ms": round((time.perf_counter() - started) * 1e3, 2)})
-        return out
+
+def _describe(record: AnswerRecord) -> dict[str, Any]:
+    """What a dead-lettered record's log line names: never the question or the answer."""
+    return {"id": record.id, "kind": record.kind, "index": record.index,
+            "created_at": record.created_at.isoformat()}

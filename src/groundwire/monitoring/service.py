@@ -59,15 +59,18 @@ class MonitoringService:
         self, store: Store, settings: MonitoringSettings, *, embedding_model: str,
         redact: Callable[[str], str] | None = None,
         embed: Callable[[str], Sequence[float]] | None = None,
+        on_dead_letter: Callable[[str, str], None] | None = None,
     ) -> None:
         """``redact`` defaults to ``PiiDetector().redact`` (built lazily, in the writer's
-        thread); ``embed`` fills in a query vector a record arrived without."""
+        thread); ``embed`` fills in a query vector a record arrived without;
+        ``on_dead_letter(writer, code)`` counts records the store refused (metrics)."""
         self.store = store
         self.settings = settings
         self.embedding_model = embedding_model
         self._redactor = redact
         self.writer = RecordWriter(store.insert_records, self._redact,
-                                   queue_size=settings.queue_size, embed=embed)
+                                   queue_size=settings.queue_size, embed=embed,
+                                   on_dead_letter=on_dead_letter)
         self.webhook = Webhook(settings.webhook_url, timeout_s=settings.webhook_timeout_s)
         self._tasks: list[asyncio.Task[None]] = []
         self._evaluate_lock = asyncio.Lock()

@@ -11,8 +11,11 @@ Contract:
 * The text fields named in ``REDACTED_FIELDS`` of ``details`` (the question, an answer, a
   comment) are PII-redacted (``safety/pii.py``) before they are stored, in a worker thread.
 * ``flush()`` returns once everything recorded before the call is stored; ``close()`` flushes
-  and stops the writer. A batch the store rejects is retried (``RETRIES`` times, with
-  back-off), then logged and counted in ``failed``.
+  and stops the writer. The writer is ``stores/batch_writer.py``: a batch the store rejects
+  is retried (``RETRIES`` times, with back-off) while the error is transient, then event by
+  event, so one event the store refuses (e.g. a NUL in its text) never costs the others of
+  its batch; that event is dead-lettered (logged as ``batch_writer.dead_letter`` without its
+  details, counted in ``failed`` and in ``groundwire_writer_dead_letters_total``).
 * Actions are dotted names: ``search``, ``ask``, ``chat.completion`` (query actions, see
   ``query_details``), ``audit.export``, and the admin actions recorded by the admin routes
   (``key.create``, ``key.revoke``, ``user.*``, ``group.*``, ``document.*``). Exports filter
@@ -21,13 +24,13 @@ Contract:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from groundwire.stores.batch_writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -66,49 +69,48 @@ def _default_redactor() -> Callable[[str], str]:
 
 
 class AuditLog:
-    """Buffered, never-dropping audit writer over the store's ``insert_audit``."""
+    """Buffered, never-dropping audit writer over the store's ``insert_audit`` (a
+    ``stores.batch_writer.BatchWriter``: a poison event is isolated and dead-lettered, the
+    rest of its batch is stored)."""
 
     def __init__(
         self, insert: Insert, *, redact: Callable[[str], str] | None = None,
         queue_size: int = 10_000, retry_delay_s: float = 0.5,
+        on_dead_letter: Callable[[str, str], None] | None = None,
     ) -> None:
         """``insert`` is the store's async ``insert_audit``; ``redact`` a blocking text
-        redactor (default: ``PiiDetector().redact``, built on first use)."""
-        self._insert = insert
+        redactor (default: ``PiiDetector().redact``, built on first use);
+        ``on_dead_letter(writer, code)`` counts an event the store refused (metrics)."""
         self._redactor = redact
-        self._queue_size = queue_size
-        self._retry_delay_s = retry_delay_s
-        self._queue: asyncio.Queue[AuditEvent] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self.written = 0
-        self.failed = 0
+        self._writer: BatchWriter[AuditEvent] = BatchWriter(
+            "audit", insert, prepare=self._prepare, batch_size=BATCH, queue_size=queue_size,
+            retries=RETRIES, retry_delay_s=retry_delay_s, on_dead_letter=on_dead_letter,
+            describe=_describe)
 
     # ------------------------------------------------------------------ lifecycle
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._writer.running
+
+    @property
+    def written(self) -> int:
+        return self._writer.written
+
+    @property
+    def failed(self) -> int:
+        """Events dead-lettered (refused by the store, or the store down past the retries)."""
+        return self._writer.failed
 
     def start(self) -> None:
-        if self.running:
-            return
-        self._queue = asyncio.Queue(maxsize=self._queue_size)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-writer")
+        self._writer.start()
 
     async def flush(self) -> None:
-        """Wait until every event recorded so far is stored (or counted as failed)."""
-        if self._queue is not None and self.running:
-            await self._queue.join()
+        """Wait until every event recorded so far is stored (or dead-lettered)."""
+        await self._writer.flush()
 
     async def close(self) -> None:
         """Flush, then stop the writer. Later ``record`` calls write synchronously."""
-        if self._task is None:
-            return
-        await self.flush()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-        self._queue = None
+        await self._writer.close()
 
     # ------------------------------------------------------------------ recording
     async def record(
@@ -117,56 +119,27 @@ class AuditLog:
     ) -> None:
         event = AuditEvent(tenant=tenant, actor=actor, action=action, target=target,
                            details=dict(details or {}))
-        if self._queue is not None and self.running:
-            await self._queue.put(event)  # waits for room when full: never dropped
-            return
-        await self._write([event])
+        await self._writer.put(event)  # waits for room when full: never dropped
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
-        while True:
-            batch = [await queue.get()]
-            while len(batch) < BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            try:
-                await self._write(batch)
-            finally:
-                for _ in batch:
-                    queue.task_done()
-
-    async def _write(self, batch: list[AuditEvent]) -> None:
-        safe = await asyncio.to_thread(self._prepare, batch)
-        for attempt in range(RETRIES + 1):
-            try:
-                await self._insert(safe)
-                self.written += len(safe)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the writer outlives a failed batch (retried, then counted)
-                if attempt == RETRIES:
-                    self.failed += len(safe)
-                    log.exception("audit events not stored", extra={"events": len(safe)})
-                    return
-                await asyncio.sleep(self._retry_delay_s * (2 ** attempt))
-
-    def _prepare(self, batch: list[AuditEvent]) -> list[AuditEvent]:
-        out = []
-        for event in batch:
-            if any(isinstance(event.details.get(k), str) for k in REDACTED_FIELDS):
-                details = dict(event.details)
-                for key in REDACTED_FIELDS:
-                    if isinstance(details.get(key), str):
-                        details[key] = self._redact(details[key])
-                event = replace(event, details=details)
-            out.append(event)
-        return out
+    def _prepare(self, event: AuditEvent) -> AuditEvent:
+        if any(isinstance(event.details.get(k), str) for k in REDACTED_FIELDS):
+            details = dict(event.details)
+            for key in REDACTED_FIELDS:
+                if isinstance(details.get(key), str):
+                    details[key] = self._redact(details[key])
+            event = replace(event, details=details)
+        return event
 
     def _redact(self, text: str) -> str:
         if self._redactor is None:
             self._redactor = _default_redactor()
         return self._redactor(text)
+
+
+def _describe(event: AuditEvent) -> dict[str, Any]:
+    """What a dead-lettered event's log line names: who did what, never its details."""
+    return {"tenant": event.tenant, "actor": event.actor, "action": event.action,
+            "at": event.at.isoformat()}
 
 
 # ---------------------------------------------------------------------- query events

@@ -80,6 +80,11 @@ class Telemetry:
         if self.metrics is not None:
             self.metrics.count_error(code)
 
+    def dead_lettered(self, writer: str, code: str) -> None:
+        """One item a background batch writer could not store (``on_dead_letter``)."""
+        if self.metrics is not None:
+            self.metrics.count_dead_letter(writer, code)
+
     def shutdown(self) -> None:
         """Flush and stop span export (idempotent)."""
         if self.provider is not None:

@@ -12,6 +12,8 @@ Contract:
 * Answers are counted once, from the final ``Answer`` (outcome, degraded reason, upstream
   attempts, cache hit or miss, tokens and cost). A cached answer carries the usage of the
   call that produced it; it is counted as a cache hit and adds no tokens, cost or attempts.
+* Items the background batch writers dead-letter (``stores/batch_writer.py``) are counted
+  by writer and code (``count_dead_letter``; every series exists from the start, at 0).
 * Breaker states and index/document gauges are read at scrape time: breaker states from a
   callable (cheap, in memory); index statistics from the store through ``render``'s async
   ``stats`` source, cached ``stats_cache_s`` seconds so scrapes stay cheap.
@@ -39,6 +41,8 @@ ASK_STAGES = (
     "verify", "total",
 )
 BREAKER_STATES = ("closed", "open", "half_open")
+DEAD_LETTER_WRITERS = ("audit", "records")
+DEAD_LETTER_CODES = ("writer.rejected", "writer.unavailable", "writer.prepare_failed")
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 StatsSource = Callable[[], Awaitable[Sequence[IndexStats]]]
 
@@ -95,6 +99,13 @@ class Metrics:
             "groundwire_llm_cost", "LLM cost (in the price table's currency) by provider and "
             "model.", ["provider", "model"], registry=reg,
         )
+        self.dead_letters = Counter(
+            "groundwire_writer_dead_letters",
+            "Items a background batch writer (audit, records) could not store, by writer and "
+            "code (writer.rejected: the store refused the item; writer.unavailable: the store "
+            "stayed down past the retries; writer.prepare_failed: redaction/embedding raised).",
+            ["writer", "code"], registry=reg,
+        )
         self._state = _ScrapeTimeCollector()
         reg.register(self._state)
         self._stats_cache_s = stats_cache_s
@@ -106,6 +117,9 @@ class Metrics:
             self.stages.labels("ask", stage)
         for outcome in ("answered", "abstained", "degraded"):
             self.answers.labels(outcome)
+        for writer in DEAD_LETTER_WRITERS:
+            for code in DEAD_LETTER_CODES:
+                self.dead_letters.labels(writer, code)
 
     # ---------------------------------------------------------------- observations
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -118,6 +132,9 @@ class Metrics:
 
     def count_error(self, code: str) -> None:
         self.errors.labels(code).inc()
+
+    def count_dead_letter(self, writer: str, code: str) -> None:
+        self.dead_letters.labels(writer, code).inc()
 
     def observe_answer(self, answer: Any, *, cache_enabled: bool) -> None:
         """Count one final ``Answer`` (see the module contract)."""

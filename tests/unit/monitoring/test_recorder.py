@@ -1,5 +1,5 @@
 """The record writer: redacts before storing, never blocks, drops and counts when full,
-survives a failing store."""
+retries a failing store and survives one that stays down."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ async def test_full_queue_drops_without_blocking_and_failures_are_counted() -> N
         if calls == 1:
             raise RuntimeError("database down")
 
-    writer = RecordWriter(insert, str, queue_size=2)
+    writer = RecordWriter(insert, str, queue_size=2, retry_delay_s=0.0)
     writer.start()
     writer.submit(_record(0))
     await asyncio.sleep(0.05)  # the writer took record 0 and waits in insert
@@ -52,5 +52,28 @@ async def test_full_queue_drops_without_blocking_and_failures_are_counted() -> N
     assert results == [True, True, False, False, False] and writer.dropped == 3
     release.set()
     await writer.flush(5)
-    assert writer.failed == 1 and writer.written == 2
+    # the failed batch (record 0) is retried once the store answers again: nothing is lost
+    assert writer.failed == 0 and writer.written == 3
+    await writer.stop()
+
+
+async def test_a_store_that_stays_down_is_counted_and_the_writer_goes_on() -> None:
+    calls = 0
+
+    async def insert(batch):
+        nonlocal calls
+        calls += 1
+        if calls <= 4:  # the first try and its three retries
+            raise RuntimeError("database down")
+
+    dead: list[tuple[str, str]] = []
+    writer = RecordWriter(insert, str, retry_delay_s=0.0,
+                          on_dead_letter=lambda w, code: dead.append((w, code)))
+    writer.start()
+    writer.submit(_record(0))
+    await writer.flush(5)
+    assert writer.failed == 1 and dead == [("records", "writer.unavailable")]
+    writer.submit(_record(1))
+    await writer.flush(5)
+    assert writer.written == 1
     await writer.stop()
