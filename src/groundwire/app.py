@@ -32,6 +32,7 @@ from groundwire.ingest.connectors.folder import FolderConnector
 from groundwire.ingest.pipeline import IngestPipeline, Progress
 from groundwire.retrieval.hybrid import QUERY_VECTOR, HybridRetriever
 from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.safety.redaction import redact_for_storage
 from groundwire.settings import Settings
 from groundwire.stores.base import IndexStats, Store
 from groundwire.telemetry import Telemetry
@@ -316,7 +317,8 @@ class Groundwire:
         record_id = None
         if self.monitoring is not None:
             record_id = self.monitoring.record_search(
-                index=request.index, principal=principal, question=request.query, hits=hits,
+                index=request.index, principal=principal,
+                question=redact_for_storage(request.query), hits=hits,
                 timings=timings, generation=self.keyword.loaded().get(request.index),
                 embedding=self._query_vector(request.query))
         return hits, timings, record_id
@@ -366,8 +368,11 @@ class Groundwire:
     def _recorded_answer(self, request: SearchRequest, principal: str, answer: Answer) -> Answer:
         if self.monitoring is None:
             return answer
+        # Credentials pasted into a question (or echoed by an LLM) never reach the record.
+        stored = replace(answer, question=redact_for_storage(answer.question),
+                         text=redact_for_storage(answer.text))
         record_id = self.monitoring.record_ask(
-            index=request.index, principal=principal, answer=answer,
+            index=request.index, principal=principal, answer=stored,
             generation=self.keyword.loaded().get(request.index),
             embedding=self._query_vector(request.query))
         return replace(answer, record_id=record_id)

@@ -50,8 +50,10 @@ def parse_bucket(bucket: str) -> int:
 
 def _default_redactor() -> Callable[[str], str]:
     from groundwire.safety.pii import PiiDetector
+    from groundwire.safety.redaction import storage_redactor
 
-    return PiiDetector().redact
+    # credentials (API keys, tokens, URL passwords) and any e-mail first, then Presidio's PII
+    return storage_redactor(PiiDetector().redact)
 
 
 class MonitoringService:

@@ -16,6 +16,7 @@ from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import ErrorResponse
 from groundwire.app import Groundwire
 from groundwire.domain import Answer, Hit, SearchRequest
+from groundwire.safety.redaction import redact_for_storage
 from groundwire.security.audit import audit_query, export_lines
 from groundwire.security.principal import Principal
 
@@ -66,7 +67,7 @@ async def audit_search(gw: Groundwire, principal: Any, request: SearchRequest,
     """Record a search: who, the question (PII-redacted when stored), the index, and every
     returned passage's document with the permission entry that admitted it."""
     await audit_query(gw.audit, principal, "search", index=request.index,
-                      question=request.query, hits=hits, record_id=record_id,
+                      question=redact_for_storage(request.query), hits=hits, record_id=record_id,
                       default_tenant=gw.settings.security.default_tenant)
 
 
@@ -75,7 +76,8 @@ async def audit_answer(gw: Groundwire, principal: Any, action: str, request: Sea
     """Record an answer (``ask`` / ``chat.completion``): the cited passages' documents and
     the permission entry that admitted each."""
     await audit_query(gw.audit, principal, action, index=request.index,
-                      question=request.query, hits=[c.hit for c in answer.citations],
+                      question=redact_for_storage(request.query),
+                      hits=[c.hit for c in answer.citations],
                       record_id=answer.record_id, abstained=answer.abstained,
                       answerer=answer.answerer,
                       default_tenant=gw.settings.security.default_tenant)
