@@ -3,7 +3,9 @@ in exactly one place each (``api/errors.py``, ``cli/main.py``).
 
     GroundwireError                  code: "internal"
     ├── ConfigurationError           invalid or unsafe settings, missing optional extra
-    ├── InvalidRequest               bad input from a caller (HTTP 422 / exit 2)
+    ├── InvalidRequest               bad input from a caller (HTTP 422 / exit 2);
+    │                                "request.invalid_character": a NUL or an unpaired
+    │                                surrogate anywhere in a request (api/text_guard.py)
     ├── NotFound                     unknown index, document, job (HTTP 404)
     ├── StoreUnavailable             PostgreSQL unreachable or not migrated (HTTP 503)
     ├── IndexNotReady                derived index missing / behind the store (HTTP 503)

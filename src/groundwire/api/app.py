@@ -31,6 +31,7 @@ from groundwire.api.routes import (
     tuning,
     web,
 )
+from groundwire.api.text_guard import TextGuardMiddleware
 from groundwire.embedding.base import Embedder
 from groundwire.settings import Settings
 
@@ -73,8 +74,11 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     install_error_handlers(app)
     install_openapi(app)  # documents 401/403/429/400/413 (api/openapi.py)
     # Added before the request-id middleware below, so inside it: their responses carry
-    # X-Request-ID. Body size limits (413) and RateLimit headers (security/).
+    # X-Request-ID. Body size limits (413) and RateLimit headers (security/); inside the
+    # size limit, text PostgreSQL cannot store (NUL, lone surrogates) in the path, the query
+    # or a JSON body is refused before any route runs (422, api/text_guard.py).
     app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(TextGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
 
     @app.middleware("http")
