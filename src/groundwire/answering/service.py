@@ -41,6 +41,7 @@ from typing import Any
 from opentelemetry import trace
 
 from groundwire.answering.base import Answerer
+from groundwire.answering.screening import screen_passages
 from groundwire.domain import Answer, Citation, Hit, SearchRequest
 from groundwire.errors import BudgetExceeded
 from groundwire.llm.budgets import BudgetGuard, answer_cost, seconds_until_reset
@@ -205,6 +206,16 @@ class AnswerService:
                 yield done(cached, cached=True)
                 return
 
+        # Passages with instruction-like text are excluded from the prompt or moved last
+        # (answering/screening.py); none left: the extractive answer, no upstream call.
+        screen = await loop.run_in_executor(self._pool, screen_passages, top)
+        if not screen.prompt_hits:
+            if stream:
+                yield AnswerDelta(extractive.text)
+            yield done(extractive, degraded=True, degraded_reason="llm.passages_flagged",
+                       flagged=screen.flagged)
+            return
+
         exhausted = await llm.budgets.reserve(principal)
         if exhausted is not None:
             if llm.budgets.over_budget == "reject":
@@ -219,7 +230,7 @@ class AnswerService:
             yield done(extractive, degraded=True, degraded_reason="budget.exceeded")
             return
 
-        packed = pack_prompt(llm.template, request.query, top,
+        packed = pack_prompt(llm.template, request.query, screen.prompt_hits,
                              context_tokens=llm.settings.context_tokens,
                              count_tokens=llm.count_tokens)
         t0 = time.perf_counter()
@@ -249,7 +260,7 @@ class AnswerService:
             {"provider": a.provider, "outcome": a.outcome, "ms": a.ms} for a in outcome.attempts
         )
         common = {"attempts": attempts, "prompt_id": llm.template.id,
-                  "prompt_hash": llm.template.content_hash}
+                  "prompt_hash": llm.template.content_hash, "flagged": screen.flagged}
 
         completion = outcome.completion
         if completion is None:

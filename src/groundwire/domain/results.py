@@ -85,6 +85,8 @@ class Answer:
     attempts: tuple[Mapping[str, Any], ...] = ()  # upstream calls: provider, outcome, ms
     verification: tuple[Mapping[str, Any], ...] = ()  # per sentence: text, cited, support, ...
     record_id: str | None = None  # the answer record (monitoring), for feedback
+    # passages the injection screen flagged before the prompt (answering/screening.py)
+    flagged: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(slots=True)

@@ -14,6 +14,8 @@ block.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -117,12 +119,54 @@ def _passage_block(n: int, hit: Hit) -> str:
     return f'<passage n="{n}" source="{source}">\n{_neutralise(hit.text)}\n</passage>'
 
 
+# A delimiter as a model may read it, matched in a view of the text that is NFKC-normalised,
+# case-folded and stripped of invisible format characters (zero-width spaces, joiners, bidi
+# controls): ``</PASSAGE>``, ``< /passage >``, fullwidth ``＜／ｐａｓｓａｇｅ＞`` and
+# ``</pas\u200bsage>`` all close a block for a reader that ignores case and width.
+_DELIMITER = re.compile(r"<\s*/?\s*passage|<\||\|>")
+
+
 def _neutralise(text: str) -> str:
-    """Passage text cannot open or close a passage block (or fake chat-template role tags)."""
-    return (
-        text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
-        .replace("<|", "‹|").replace("|>", "|›")
-    )
+    """Passage text cannot open or close a passage block (or fake chat-template role tags):
+    every delimiter found in the normalised view is replaced, in the original text, by its
+    canonical inert form (``‹passage``, ``‹/passage``, ``‹|``, ``|›``); other text is kept
+    exactly as it was."""
+    view, origin = _normalised_view(text)
+    parts: list[str] = []
+    pos = 0
+    for match in _DELIMITER.finditer(view):
+        start = origin[match.start()]
+        end = origin[match.end() - 1] + 1
+        found = match.group()
+        if found == "<|":
+            inert = "‹|"
+        elif found == "|>":
+            inert = "|›"
+        else:
+            inert = "‹/passage" if "/" in found else "‹passage"
+        parts.append(text[pos:start])
+        parts.append(inert)
+        pos = end
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _normalised_view(text: str) -> tuple[str, list[int]]:
+    """``text`` NFKC-normalised and case-folded character by character, without format
+    characters (Unicode category Cf), with the index in ``text`` of each view character."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    view: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cf":
+            continue
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        view.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(view), origin
 
 
 def _cut_to_budget(block: str, cost: int, budget: int) -> str:
