@@ -20,6 +20,25 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _hypothesis_profiles() -> None:
+    """Reproducible property tests. ``ci`` (the default when ``CI`` is set, or with
+    ``HYPOTHESIS_PROFILE=ci``): derandomized, so a failure recurs on every run and on every
+    machine, no example database. ``dev`` (otherwise): random, but every failure prints its
+    ``@reproduce_failure`` blob (and Hypothesis the ``--hypothesis-seed`` to rerun with).
+    A test's own ``@settings`` inherit the loaded profile for what they do not set."""
+    try:
+        from hypothesis import settings
+    except ImportError:  # the dev extra is not installed: no property tests to configure
+        return
+    settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
+    settings.register_profile("dev", print_blob=True)
+    default = "ci" if os.environ.get("CI") else "dev"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
+
+
+_hypothesis_profiles()
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
