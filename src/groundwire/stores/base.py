@@ -135,6 +135,11 @@ class Store(Protocol):
         """Index names; with ``tenant``, only those holding a document of that tenant."""
         ...
 
+    async def index_tenancy(self, index: str, tenant: str) -> tuple[bool, bool]:
+        """(``tenant`` holds a document of ``index``, another tenant does): what decides
+        whether a tenant sees an index at all and whether it has it to itself."""
+        ...
+
     async def generation(self, index: str) -> int: ...
 
     async def known_documents(

@@ -54,10 +54,28 @@ class Secured:
 
 
 @pytest.fixture
-def secured(make_settings: Callable[..., Any]) -> Iterator[Secured]:
+def make_secured(make_settings: Callable[..., Any]) -> Iterator[Callable[..., Secured]]:
+    """``make_secured(**security)``: a ``Secured`` app whose security section adds
+    ``security`` (dev mode off); closed at the end of the test."""
     from groundwire.api.app import create_app
 
-    settings = make_settings(security={"dev_mode": False}, embedding={"provider": "fake"},
-                             )
-    with TestClient(create_app(settings)) as client:
-        yield Secured(client)
+    clients: list[TestClient] = []
+
+    def build(**security: Any) -> Secured:
+        settings = make_settings(security={"dev_mode": False, **security},
+                                 embedding={"provider": "fake"})
+        client = TestClient(create_app(settings))
+        client.__enter__()
+        clients.append(client)
+        return Secured(client)
+
+    try:
+        yield build
+    finally:
+        for client in reversed(clients):
+            client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def secured(make_secured: Callable[..., Secured]) -> Secured:
+    return make_secured()

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from groundwire.api.authz import tenant_index
 from groundwire.api.convert import document_out
 from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import (
@@ -19,7 +20,7 @@ from groundwire.api.schemas import (
     PushBody,
     PushResponse,
 )
-from groundwire.app import Groundwire, check_index_name
+from groundwire.app import Groundwire
 from groundwire.domain import DocumentState, SourceItem
 from groundwire.errors import NotFound
 from groundwire.security.principal import Principal
@@ -41,8 +42,7 @@ async def list_documents(
     gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("search")),
 ) -> DocumentsResponse:
-    check_index_name(index)
-    await gw.store.generation(index)  # unknown index: 404
+    await tenant_index(gw, principal, index)  # unknown or another tenant's: the same 404
     access = principal.access()
     counts, errors = await gw.store.count_documents(index, access)
     docs = await gw.store.list_documents(index, state=state, limit=limit, offset=offset,

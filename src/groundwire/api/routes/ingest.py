@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from groundwire.api.authz import check_ingest_path, visible_job
 from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import ErrorResponse, IngestBody, IngestJobOut, IngestReportOut
 from groundwire.app import Groundwire
-from groundwire.errors import Forbidden, NotFound
 from groundwire.jobs.states import JobRecord
 from groundwire.security.principal import Principal
 
@@ -43,7 +42,7 @@ async def start_ingest(
     body: IngestBody, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ingest")),
 ) -> Any:
-    _check_path_allowed(body.path, principal, gw)
+    check_ingest_path(body.path, principal, gw)
     job = await gw.start_ingest_job(body.path, index=body.index,
                                     retry_failed=body.retry_failed, tenant=principal.tenant,
                                     owner=principal.name)
@@ -61,21 +60,6 @@ async def get_job(
     job_id: str, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ingest")),
 ) -> IngestJobOut:
-    job = await gw.job_service().get(job_id, tenant=principal.tenant)
-    if job.kind != "ingest":
-        raise NotFound(f"no ingest job {job_id}")
-    return job_out(job)
+    # the owner check of /v1/jobs: a non-admin key sees only the ingests it started
+    return job_out(await visible_job(gw, principal, job_id, kind="ingest"))
 
-
-def _check_path_allowed(path: str, principal: Principal, gw: Groundwire) -> None:
-    """Server paths are the operator's: its admins may ingest any path; other keys only
-    paths under ``security.ingest_roots`` (default: none — they use ``POST /v1/documents``)."""
-    security = gw.settings.security
-    if principal.is_admin and principal.tenant == security.default_tenant:
-        return
-    target = Path(path).expanduser().resolve()
-    for root in security.ingest_roots:
-        if target.is_relative_to(Path(root).expanduser().resolve()):
-            return
-    raise Forbidden("this key may not ingest server paths outside security.ingest_roots; "
-                    "push documents with POST /v1/documents instead")

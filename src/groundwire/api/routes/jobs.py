@@ -10,10 +10,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from groundwire.api.authz import check_retry, visible_job
 from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import ErrorResponse, JobListOut, JobOut
 from groundwire.app import Groundwire
-from groundwire.errors import NotFound
 from groundwire.jobs.states import JobRecord
 from groundwire.security.principal import Principal
 
@@ -33,10 +33,7 @@ def job_out(job: JobRecord) -> JobOut:
 
 
 async def _visible(gw: Groundwire, job_id: str, principal: Principal) -> JobRecord:
-    job = await gw.job_service().get(job_id, tenant=principal.tenant)
-    if not principal.is_admin and job.owner != principal.name:
-        raise NotFound(f"no job {job_id}")
-    return job
+    return await visible_job(gw, principal, job_id)
 
 
 @router.get("", response_model=JobListOut, responses=_ERRORS,
@@ -72,5 +69,6 @@ async def cancel_job(job_id: str, gw: Groundwire = Depends(get_app),
              summary="Queue a failed (dead-letter) or cancelled job again")
 async def retry_job(job_id: str, gw: Groundwire = Depends(get_app),
                     principal: Principal = Depends(require("ingest"))) -> JobOut:
-    await _visible(gw, job_id, principal)
+    job = await _visible(gw, job_id, principal)
+    check_retry(job, principal, gw)  # ingest_roots (and operator-only kinds) as at start
     return job_out(await gw.job_service().retry(job_id))

@@ -30,6 +30,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from groundwire.answering.service import AnswerDelta, AnswerDone, AnswerRestart
+from groundwire.api.authz import tenant_index
 from groundwire.api.convert import answer_out
 from groundwire.api.deps import get_app, require
 from groundwire.api.routes.audit import audit_answer, audited
@@ -100,6 +101,7 @@ async def chat_completions(
 ) -> Any:
     request = SearchRequest(query=_question(body.messages), index=_index(body.model), top_k=10,
                             access=principal.access())
+    await tenant_index(gw, principal, request.index)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:

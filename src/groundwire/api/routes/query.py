@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from groundwire.answering.service import AnswerDelta, AnswerDone, AnswerEvent, AnswerRestart
+from groundwire.api.authz import tenant_index
 from groundwire.api.convert import answer_out, hit_out
 from groundwire.api.deps import get_app, require
 from groundwire.api.routes.audit import audit_answer, audit_search, audited
@@ -31,6 +32,7 @@ async def search(
     body: SearchBody, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("search")),
 ) -> SearchResponse:
+    await tenant_index(gw, principal, body.index)
     request = SearchRequest(
         query=body.query, index=body.index, top_k=body.top_k,
         filters=body.filters.model_dump(exclude_none=True), access=principal.access(),
@@ -51,6 +53,7 @@ async def ask(
     body: AskBody, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ask")),
 ) -> AskResponse | StreamingResponse:
+    await tenant_index(gw, principal, body.index)
     request = SearchRequest(
         query=body.question, index=body.index, top_k=10,
         filters=body.filters.model_dump(exclude_none=True), access=principal.access(),

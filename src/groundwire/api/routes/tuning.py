@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from groundwire.api.authz import index_owned, tenant_index
 from groundwire.api.deps import get_app, require
 from groundwire.api.schemas import ErrorResponse
-from groundwire.app import Groundwire, check_index_name
+from groundwire.app import Groundwire
+from groundwire.errors import Forbidden
 from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["tuning"])
@@ -36,22 +38,32 @@ class TuningOut(BaseModel):
 @router.get("/indexes/{index}/tuning", response_model=TuningOut, responses=ERRORS,
             summary="Retrieval settings in effect for an index and the self-tuning evidence")
 async def get_tuning(index: str, gw: Groundwire = Depends(get_app),
-                     _: Principal = Depends(require("search"))) -> TuningOut:
+                     principal: Principal = Depends(require("search"))) -> TuningOut:
+    """An index the caller's tenant holds documents in (else 404, as for an unknown name).
+    The self-tuning evidence is computed over every tenant's documents of the index, so it
+    is shown to the operator and to a tenant that has the index to itself only."""
     from groundwire.quality.autotune import tuning_status
 
-    check_index_name(index)
-    await gw.store.generation(index)  # unknown index: 404
-    return TuningOut(index=index, **tuning_status(gw, index))
+    await tenant_index(gw, principal, index)
+    status = tuning_status(gw, index)
+    if not await index_owned(gw, principal, index):
+        status["auto"] = None
+    return TuningOut(index=index, **status)
 
 
 @router.post("/indexes/{index}/tuning/auto", response_model=TuningOut, responses=ERRORS,
              summary="Self-tune an index now from pseudo-questions and store the result")
 async def run_autotune(index: str, gw: Groundwire = Depends(get_app),
-                       _: Principal = Depends(require("admin"))) -> TuningOut:
+                       principal: Principal = Depends(require("admin"))) -> TuningOut:
+    """Re-tuning changes the ranking of every tenant of the index: the operator may, and a
+    tenant admin for an index no other tenant holds documents in (else 403
+    ``tuning.shared_index``; 404 for an index the tenant does not hold)."""
     from groundwire.quality.autotune import autotune, save_autotune, tuning_status
 
-    check_index_name(index)
-    await gw.store.generation(index)
+    await tenant_index(gw, principal, index)
+    if not await index_owned(gw, principal, index):
+        raise Forbidden(f"index {index!r} is shared with other tenants: only the operator "
+                        "may re-tune it", code="tuning.shared_index")
     result = await autotune(gw, index, questions=gw.settings.autotune.questions)
     await save_autotune(gw, result)
     return TuningOut(index=index, **tuning_status(gw, index))

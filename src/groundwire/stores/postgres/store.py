@@ -266,6 +266,16 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
             rows = await cur.fetchall()
         return [r[0] for r in rows]
 
+    async def index_tenancy(self, index: str, tenant: str) -> tuple[bool, bool]:
+        async with self._connection() as conn:
+            row = await (await conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM documents WHERE index_name = %(i)s"
+                " AND tenant = %(t)s), EXISTS (SELECT 1 FROM documents"
+                " WHERE index_name = %(i)s AND tenant <> %(t)s)",
+                {"i": index, "t": tenant})).fetchone()
+        assert row is not None
+        return bool(row[0]), bool(row[1])
+
     async def generation(self, index: str) -> int:
         async with self._connection() as conn:
             row = await (
