@@ -22,7 +22,10 @@ from processes import groundwire_exe
 pytestmark = pytest.mark.integration
 
 CORPUS: dict[str, str] = {
-    "onions.md": """# Caramelized Onions
+    "onions.md": """---
+team: savoury
+---
+# Caramelized Onions
 
 Slice the onions thinly and cook them slowly in butter over low heat. Caramelizing onions
 properly takes about forty-five minutes; stir every few minutes so they brown evenly.
@@ -31,14 +34,20 @@ properly takes about forty-five minutes; stir every few minutes so they brown ev
 
 When brown bits stick to the pan, add a splash of water or sherry and scrape them up.
 """,
-    "pasta.md": """# Cooking Pasta
+    "pasta.md": """---
+team: savoury
+---
+# Cooking Pasta
 
 Use a large pot so the pasta can move freely. Salt the water generously, about ten grams of
 salt per litre, once it bubbles vigorously, then add the pasta and stir during the first minute.
 
 Reserve a cup of the starchy cooking water to loosen the sauce before draining.
 """,
-    "knives.md": """# Sharpening Kitchen Knives
+    "knives.md": """---
+team: tools
+---
+# Sharpening Kitchen Knives
 
 Hold the blade at an angle of about fifteen degrees against a wet whetstone and draw it across
 the stone from heel to tip. Start on the coarse side and finish on the fine side.
@@ -154,11 +163,24 @@ def test_search_json(cli: Cli) -> None:
 
 
 def test_search_uri_prefix_filters_before_ranking(cli: Cli) -> None:
-    data = cli.json("search", "how long does it take to caramelize onions", "--json",
-                    "--uri-prefix", "knives")
-    assert data["hits"], "a filtered search still returns the readable matches"
-    assert {h["uri"] for h in data["hits"]} == {"knives.md"}
-    none = cli.json("search", "onions", "--json", "--meta", "team=nobody")
+    query = "how long does it take to caramelize onions"
+    # top-k 1: with 5 documents and the default 10 every document is returned anyway, so a
+    # filter applied after ranking (or not at all) would pass too
+    best = cli.json("search", query, "--json", "--top-k", "1")
+    assert [h["uri"] for h in best["hits"]] == ["onions.md"], "the filter has work to do"
+    data = cli.json("search", query, "--json", "--top-k", "1", "--uri-prefix", "knives")
+    # filtered before ranking: the best readable match, not the top 1 filtered to nothing
+    assert [h["uri"] for h in data["hits"]] == ["knives.md"]
+
+
+def test_search_meta_filter_selects_exactly_the_matching_documents(cli: Cli) -> None:
+    query = "how long does it take to caramelize onions"
+    tools = cli.json("search", query, "--json", "--top-k", "1", "--meta", "team=tools")
+    assert [h["uri"] for h in tools["hits"]] == ["knives.md"]  # ranked last without it
+    savoury = cli.json("search", query, "--json", "--meta", "team=savoury")
+    assert {h["uri"] for h in savoury["hits"]} == {"onions.md", "pasta.md"}
+    # documents do carry a team, so an unknown value (not a missing key) must match nothing
+    none = cli.json("search", query, "--json", "--meta", "team=nobody")
     assert none["hits"] == []
 
 

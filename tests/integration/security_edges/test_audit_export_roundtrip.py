@@ -5,8 +5,10 @@ headers and a spent bucket answers 429; ``groundwire audit export`` reads the sa
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,21 @@ async def test_buffered_events_are_stored_redacted_on_close(database_url: str) -
         assert len(await store.list_audit(action="user.create")) == 1
     finally:
         await store.close()
+
+
+@contextlib.contextmanager
+def _logging_restored() -> Iterator[None]:
+    """Undo what an in-process CLI run does to logging (``configure_logging``: a JSON handler
+    on the ``groundwire`` logger, its level, propagation off) and to the root logger."""
+    loggers = [logging.getLogger(), logging.getLogger("groundwire")]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, handlers, level, propagate in saved:
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
 
 
 @pytest.fixture
@@ -138,8 +155,9 @@ def test_cli_export(client: Any, make_settings: Callable[..., Any], tmp_path: Pa
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        result = CliRunner().invoke(app, ["audit", "export", "--since", "1h", "--action",
-                                          "search", "--out", str(out)])
+        with _logging_restored():  # the CLI configures logging for its (closed) stderr
+            result = CliRunner().invoke(app, ["audit", "export", "--since", "1h", "--action",
+                                              "search", "--out", str(out)])
     finally:
         for k, v in old.items():
             if v is None:
@@ -147,6 +165,10 @@ def test_cli_export(client: Any, make_settings: Callable[..., Any], tmp_path: Pa
             else:
                 os.environ[k] = v
     assert result.exit_code == 0, result.output
+    # Global state is back: later tests' log capture still sees the app's records.
+    app_logger = logging.getLogger("groundwire")
+    assert app_logger.propagate
+    assert not any(getattr(h, "_groundwire", False) for h in app_logger.handlers)
     events = [json.loads(x) for x in out.read_text().splitlines()]
     assert [e["action"] for e in events] == ["search"]
     assert events[0]["details"]["question"] == "install"
