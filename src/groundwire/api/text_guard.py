@@ -17,7 +17,8 @@ so a request without a key still gets its 401 and an oversized body its 413):
 * The first refused character answers 422 in the standard error shape, code
   ``request.invalid_character``, ``details`` a list like the validation errors':
   ``[{"loc": ["body", "documents", 0, "text"], "msg": "...", "type": "invalid_character",
-  "char": "U+0000"}]`` — the offending value is never echoed.
+  "char": "U+0000"}]`` — the offending value is never echoed (a key in ``loc`` that holds a
+  refused character shows it as a ``\\u0000`` escape).
 * Other characters pass, bidirectional controls included (PostgreSQL stores them; displaying
   them safely is the client's job). A body that is not valid JSON passes untouched, for the
   route's own validation to answer.
@@ -52,6 +53,14 @@ def refused_char(text: str) -> str | None:
     """``"U+XXXX"`` of the first character of ``text`` PostgreSQL refuses, else None."""
     match = REFUSED.search(text)
     return None if match is None else f"U+{ord(match.group()):04X}"
+
+
+def _printable(part: str | int) -> str | int:
+    """A location part that can be sent back: a key holding a refused character names it as
+    a ``\\uXXXX`` escape (a lone surrogate cannot even be encoded in the response)."""
+    if isinstance(part, str):
+        return REFUSED.sub(lambda m: f"\\u{ord(m.group()):04x}", part)
+    return part
 
 
 def find_refused(value: Any, loc: Loc) -> tuple[Loc, str] | None:
@@ -105,7 +114,8 @@ class TextGuardMiddleware:
             await self.app(scope, receive, send)
             return
         loc, char = found
-        details = [{"loc": loc, "msg": f"{char} cannot be stored", "type": "invalid_character",
+        details = [{"loc": [_printable(part) for part in loc],
+                    "msg": f"{char} cannot be stored", "type": "invalid_character",
                     "char": char}]
         response = error_response(Request(scope), 422, CODE, MESSAGE, details)
         await response(scope, receive, send)
