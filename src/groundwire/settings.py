@@ -172,6 +172,12 @@ class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address `groundwire serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `groundwire serve` binds.")
     max_query_chars: int = Field(2000, ge=1, description="Longest accepted query / question.")
+    api_docs: Literal["off", "key", "public"] = Field(
+        "key", description="The API's own description: `key` — `/openapi.json` needs a valid "
+        "API key (any scope) and the interactive pages `/docs` and `/redoc` are off; `public` "
+        "— all three without a key (their scripts are served locally, never from a CDN); "
+        "`off` — none. Dev mode (`serve --dev`, loopback only) serves them as `public`.",
+    )
 
 
 class DatabaseSettings(_Section):

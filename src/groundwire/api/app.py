@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from groundwire import __version__
+from groundwire.api import docs_pages
 from groundwire.api.errors import error_response, install_error_handlers
 from groundwire.api.openapi import install as install_openapi
 from groundwire.api.routes import (
@@ -33,6 +34,7 @@ from groundwire.api.routes import (
 )
 from groundwire.api.text_guard import TextGuardMiddleware
 from groundwire.embedding.base import Embedder
+from groundwire.security.hosts import is_loopback_host_header
 from groundwire.settings import Settings
 
 log = logging.getLogger("groundwire.api")
@@ -69,7 +71,15 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         description="Cited, verifiable answers over your documents. Every error has the shape "
         '`{"error": {"code", "message", "request_id", "details"}}`.',
         lifespan=lifespan,
+        # the description and its pages are installed below, as server.api_docs says
+        openapi_url=None, docs_url=None, redoc_url=None,
     )
+    docs_mode = docs_pages.mode_of(settings)
+    public = _PUBLIC_PATHS | docs_pages.public_paths(docs_mode)
+
+    def is_public(path: str) -> bool:
+        return path in public or path.startswith("/static/") or (
+            docs_mode == "public" and path.startswith(docs_pages.ASSETS + "/"))
     app.state.telemetry = telemetry
     install_error_handlers(app)
     install_openapi(app)  # documents 401/403/429/400/413 (api/openapi.py)
@@ -88,7 +98,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         """401 before anything reads the body: a request without any key gets the same answer
         whatever it sends (the routes' ``require`` dependency verifies keys that are sent)."""
         if (settings.security.dev_mode or request.headers.get("authorization")
-                or _public(request.url.path)):
+                or is_public(request.url.path)):
             return await call_next(request)
         return error_response(
             request, 401, "auth.missing_key",
@@ -112,22 +122,32 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         )
         return response
 
+    if settings.security.dev_mode:
+        @app.middleware("http")
+        async def loopback_host_only(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            """Dev mode admits requests without a key: only under a loopback Host name, so
+            a web page cannot reach it through DNS rebinding (security/hosts.py)."""
+            if is_loopback_host_header(request.headers.get("host")):
+                return await call_next(request)
+            return error_response(
+                request, 403, "auth.dev_mode_host",
+                "dev mode answers only loopback Host names (localhost, 127.0.0.1, [::1]); "
+                "serve with API keys (no --dev) to be reached under another name")
+
     # Added last, so outermost: the request span is current in the middleware above.
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     app.include_router(metrics.router)
     for module in (health, query, openai_compat, ingest, assessments, jobs, documents,
                    monitoring, admin, audit, tuning, web):
         app.include_router(module.router)
+    docs_pages.install(app, docs_mode)
     static = resources.files("groundwire.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
 
 
-# Paths served without a key: liveness, the ask page shell and its static files, and the API's
-# own description (no data in any of them).
-_PUBLIC_PATHS = frozenset({"/healthz", "/", "/openapi.json", "/docs", "/redoc",
-                           "/docs/oauth2-redirect"})
-
-
-def _public(path: str) -> bool:
-    return path in _PUBLIC_PATHS or path.startswith("/static/")
+# Paths served without a key: liveness, the ask page shell and its static files (no data in
+# any of them); the API's own description too when server.api_docs is "public" (docs_pages).
+_PUBLIC_PATHS = frozenset({"/healthz", "/"})

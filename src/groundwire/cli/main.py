@@ -305,6 +305,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the ask page."""
     import uvicorn
+    from pydantic import ValidationError
 
     from groundwire.api.app import create_app
     from groundwire.observability import configure_logging
@@ -316,9 +317,15 @@ def serve(
             overrides["server"] = settings.server.model_copy(update={"host": host})
         if dev:
             overrides["security"] = settings.security.model_copy(update={"dev_mode": True})
+        _check_dev_bind(settings, host, dev)
         if overrides:
-            settings = type(settings).model_validate({**settings.model_dump(), **{
-                k: v.model_dump() for k, v in overrides.items()}})
+            try:
+                settings = type(settings).model_validate({**settings.model_dump(), **{
+                    k: v.model_dump() for k, v in overrides.items()}})
+            except ValidationError as exc:  # one coded line, not a pydantic traceback
+                raise ConfigurationError("invalid configuration: " + "; ".join(
+                    f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                    for err in exc.errors())) from exc
         api = create_app(settings)  # e.g. telemetry.otlp_endpoint without the exporter
     except GroundwireError as exc:
         _fail(exc, False)
@@ -334,6 +341,19 @@ def serve(
     # wait on a job no worker runs), then they are cancelled and the app closes.
     uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning", access_log=False,
                 timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
+
+
+def _check_dev_bind(settings: Any, host: str | None, dev: bool) -> None:
+    """Dev mode admits requests without a key as an admin: refused on a non-loopback bind,
+    as one coded line (exit code of a configuration error)."""
+    from groundwire.security.hosts import is_loopback_address
+
+    bind = host or settings.server.host
+    if (dev or settings.security.dev_mode) and not is_loopback_address(bind):
+        raise ConfigurationError(
+            f"dev mode lets requests without an API key in as an admin, so it binds only a "
+            f"loopback address, not {bind!r}: use --host 127.0.0.1, or serve without --dev "
+            "and create keys with `groundwire keys create`", code="security.dev_mode_not_loopback")
 
 
 @app.command("eval")

@@ -35,7 +35,7 @@ def test_ingest_job_auto_tunes_and_the_api_shows_the_evidence(
                              autotune={"min_documents": 30, "questions": 60})
     corpus = tmp_path / "corpus"
     _corpus(corpus, 40)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         gw = client.app.state.groundwire  # type: ignore[attr-defined]
         before = client.get("/v1/indexes/default/tuning")
         assert before.status_code == 200

@@ -15,8 +15,11 @@ pytestmark = pytest.mark.integration
 PUBLIC = {("GET", "/healthz"), ("GET", "/"), ("HEAD", "/")}
 
 
-def _operations(client: Any) -> list[tuple[str, str]]:
-    spec = client.get("/openapi.json").json()
+def _operations(secured: Any) -> list[tuple[str, str]]:
+    # server.api_docs = "key" (the default): the schema itself needs a key
+    token = secured.key("default", "reader", scopes=("search",))
+    assert secured.client.get("/openapi.json").status_code == 401
+    spec = secured.client.get("/openapi.json", headers=secured.as_(token)).json()
     ops = []
     for path, methods in spec["paths"].items():
         for method in methods:
@@ -28,7 +31,7 @@ def _operations(client: Any) -> list[tuple[str, str]]:
 
 def test_every_operation_but_health_needs_a_key(secured: Any) -> None:
     checked = 0
-    for method, path in _operations(secured.client):
+    for method, path in _operations(secured):
         if (method, path) in PUBLIC:
             continue
         response = secured.client.request(method, path, json={})

@@ -103,6 +103,7 @@ def api(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     env.update(
         GROUNDWIRE_DATABASE_URL=db_url, GROUNDWIRE_DATA_DIR=str(workdir / "data"),
         GROUNDWIRE_SECURITY__DEV_MODE="false",
+        GROUNDWIRE_SERVER__API_DOCS="public",  # the schema is fetched without a key
         GROUNDWIRE_SECURITY__INGEST_ROOTS=json.dumps([str(files)]),
         GROUNDWIRE_EMBEDDING__PROVIDER="fake",
         PYTHONUNBUFFERED="1",

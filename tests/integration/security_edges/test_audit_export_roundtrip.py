@@ -86,7 +86,7 @@ def client(make_settings: Callable[..., Any], real_embedder: Any, tmp_path: Path
                        "ask": {"requests_per_minute": 60}},
     })
     corpus = write_corpus(tmp_path / "corpus")
-    with TestClient(create_app(settings, embedder=real_embedder)) as c:
+    with TestClient(create_app(settings, embedder=real_embedder), base_url="http://127.0.0.1") as c:
         response = c.post("/v1/ingest", json={"path": str(corpus), "wait": True})
         assert response.status_code == 200, response.text
         yield c
