@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str,
+               alive: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``check`` every 0.2 s (never a busy loop); fail naming ``what`` at the deadline,
+    or at once when ``alive`` (the process the wait depends on) has exited."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if alive is not None and alive.poll() is not None:
+            pytest.fail(f"{what}: the process exited with {alive.returncode} first")
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout_s:.0f} s: {what}")
+        time.sleep(0.2)
+
+
+def healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
     data = tmp_path / "d"
     env = clean_env(GROUNDWIRE_DATA_DIR=str(data))
@@ -43,13 +64,7 @@ def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
     )
     pgdata = (data / "pgdata").resolve()
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_until(lambda: healthy(port), 180, "serve answers /healthz", alive=server)
         assert postgres_running(pgdata)
         # A second process (a CLI command) joins the same server and leaves it running.
         status = subprocess.run([str(GROUNDWIRE), "status", "--json"], env=env, cwd=tmp_path,
@@ -60,11 +75,9 @@ def test_serve_stops_its_embedded_server_on_sigterm(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
-    for _ in range(100):
-        if not postgres_running(pgdata):
-            break
-        time.sleep(0.1)
-    assert not postgres_running(pgdata)
+    assert server.returncode is not None
+    wait_until(lambda: not postgres_running(pgdata), 30,
+               "the last process out stops the embedded server")
     assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
 
 
