@@ -124,3 +124,59 @@ class StreamingReplica:
                             "stop"], capture_output=True, text=True, timeout=60,
                            **_as_server_user())
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class TcpPostgres:
+    """A PostgreSQL server set up the way docs/operations.md "External PostgreSQL" tells an
+    operator to: reached over TCP on 127.0.0.1 with password (SCRAM) authentication, as a
+    **non-superuser** role that owns its database, the ``vector`` extension created once by
+    the superuser. ``url`` is what ``GROUNDWIRE_DATABASE_URL`` would be; ``admin`` connects as
+    the superuser over the Unix socket (setup and checks only)."""
+
+    ROLE = "groundwire_app"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pgdata = root / "pgdata"
+        self.password = uuid.uuid4().hex
+        self.database = "groundwire"
+        self.port = 0
+
+    def start(self) -> TcpPostgres:
+        import socket
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        _chown_for_server(self.root)
+        subprocess.run(
+            [pg_binary("initdb"), "-D", str(self.pgdata), "-U", "postgres", "-E", "UTF8",
+             "--auth-local=trust", "--auth-host=scram-sha-256"],
+            check=True, capture_output=True, text=True, timeout=120, **_as_server_user())
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        subprocess.run(
+            [pg_binary("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60",
+             "-o", f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}",
+             "-l", str(self.root / "server.log"), "start"],
+            check=True, capture_output=True, text=True, timeout=90, **_as_server_user())
+        with psycopg.connect(self.admin_url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {self.ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                         f"PASSWORD '{self.password}'")
+            conn.execute(f"CREATE DATABASE {self.database} OWNER {self.ROLE}")
+        with psycopg.connect(self.admin_url(self.database), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        return self
+
+    def admin_url(self, database: str) -> str:
+        return f"postgresql://postgres@/{database}?host={self.pgdata}&port={self.port}"
+
+    def url(self, password: str | None = None) -> str:
+        secret = self.password if password is None else password
+        return f"postgresql://{self.ROLE}:{secret}@127.0.0.1:{self.port}/{self.database}"
+
+    def stop(self) -> None:
+        if (self.pgdata / "postmaster.pid").exists():
+            subprocess.run([pg_binary("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w",
+                            "stop"], capture_output=True, text=True, timeout=60,
+                           **_as_server_user())
+        shutil.rmtree(self.root, ignore_errors=True)
