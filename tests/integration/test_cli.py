@@ -71,7 +71,7 @@ Strain the stock and chill it so the fat sets on top and can be lifted off.
 }
 INDEXED = sorted(CORPUS)
 BAD_FILE = "notes.txt"
-INGEST_KEYS = {"documents", "chunks_embedded", "chunks_reused", "errors"}
+INGEST_KEYS = {"documents", "chunks_embedded", "chunks_reused", "errors", "access"}
 DOCUMENT_KEYS = {"indexed", "unchanged", "failed", "deleted"}
 
 

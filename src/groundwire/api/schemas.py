@@ -299,6 +299,14 @@ class DocumentsResponse(BaseModel):
     counts: dict[str, int]
     errors: dict[str, int]
     documents: list[DocumentOut]
+    access: dict[str, Any] | None = Field(
+        None, description="For admin keys: this tenant's indexed documents of the index "
+        "(`indexed`), how many only the tenant's admins can read (`admin_only`: they state "
+        "no readers and `security.default_readers` is empty), and the setting that opens "
+        "them (`opened_by`). Absent for other keys.")
+    note: str | None = Field(
+        None, description="For admin keys, when some documents are readable by admins only: "
+        "what hides them and how to open them.")
 
 
 class ErrorBody(BaseModel):

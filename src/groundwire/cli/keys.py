@@ -57,17 +57,27 @@ def create(
 ) -> None:
     """Create an API key. The key is printed once and cannot be shown again."""
     from groundwire.security.keys import create_key, parse_lifetime
+    from groundwire.security.principal import Principal
+    from groundwire.security.visibility import access_json, key_reach_note
 
     async def work(store: Any, settings: Any) -> Any:
         owner = tenant or settings.security.default_tenant
         key = await create_key(store, tenant=owner, user=user, scopes=scope, name=name,
                                expires_in=parse_lifetime(expires))
-        return key
+        if "admin" in key.scopes:
+            return key, None  # an admin reads every document of the tenant
+        # What this user reads now (groups as they are; `users set` changes them later).
+        principal = Principal(tenant=owner, user=user, scopes=frozenset(key.scopes),
+                              groups=frozenset(await store.user_groups(owner, user)))
+        reach = await store.access_summary(tenant=owner, tokens=principal.reader_tokens())
+        return key, reach
 
-    key = _with_store(config, as_json, work)
+    key, reach = _with_store(config, as_json, work)
     out = {"id": key.id, "key": key.token, "tenant": key.tenant, "user": key.user,
            "scopes": list(key.scopes),
            "expires_at": key.expires_at.isoformat() if key.expires_at else None}
+    if reach is not None:
+        out["access"] = access_json(reach)
     if as_json:
         _emit(out)
     else:
@@ -75,6 +85,8 @@ def create(
         typer.echo(f"id {key.id}  tenant {key.tenant}  user {key.user}  scopes "
                    f"{','.join(key.scopes)}  (store the key now: it is not shown again)",
                    err=True)
+        if reach is not None:
+            typer.echo(key_reach_note(reach, tenant=key.tenant, user=key.user), err=True)
 
 
 @keys_app.command("list")

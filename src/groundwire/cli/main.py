@@ -148,17 +148,22 @@ def ingest(
     def on_progress(done: int, total: int) -> None:
         progress.update(task, completed=done, total=total)
 
+    from groundwire.security.visibility import access_json, admin_only_note
+
     async def work(gw: Any) -> Any:
         with progress:
-            return await gw.ingest_path(
+            report = await gw.ingest_path(
                 path, index=index, include=include, exclude=exclude,
                 retry_failed=retry_failed, progress=on_progress, tenant=tenant,
             )
+        physical, _ = await gw.versions.resolve(gw, index)
+        owner = tenant or gw.settings.security.default_tenant
+        return report, owner, await gw.store.access_summary(tenant=owner, index=physical)
 
-    report = _run(config, as_json, work)
+    report, owner, access = _run(config, as_json, work)
     data = report.as_json()
     if as_json:
-        _emit(data)
+        _emit({**data, "access": access_json(access)})
     else:
         docs = data["documents"]
         typer.echo(
@@ -168,6 +173,9 @@ def ingest(
         )
         for code, count in sorted(data["errors"].items()):
             typer.echo(f"  {code}: {count}")
+        note = admin_only_note(access, tenant=owner)
+        if note:
+            typer.secho(f"note: {note}", fg="yellow", err=True)
 
 
 def _hit_json(hit: Any) -> dict[str, Any]:
@@ -259,13 +267,15 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
 
     from groundwire.domain import DocumentState
     from groundwire.quality.autotune import tuning_status
+    from groundwire.security.visibility import access_json, admin_only_note
 
     async def work(gw: Any) -> Any:
         stats = await gw.stats(index)
         failed = await gw.documents(index, state=DocumentState.FAILED, limit=20)
-        return stats, failed, tuning_status(gw, index)
+        access = await gw.store.access_summary(index=stats.name)  # every tenant
+        return stats, failed, tuning_status(gw, index), access
 
-    stats, failed, retrieval = _run(config, as_json, work)
+    stats, failed, retrieval, access = _run(config, as_json, work)
     data = {
         "index": stats.name,
         "documents": dict(stats.documents_by_state),
@@ -277,6 +287,7 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
             for d in failed
         ],
         "retrieval": retrieval,
+        "access": access_json(access),
     }
     if as_json:
         _emit(data)
@@ -292,6 +303,9 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
         typer.echo(f"  {state:<8} {n}")
     for d in data["failed_examples"]:
         typer.echo(f"  failed: {d['uri']}  [{d['error_code']}] {d['error_message']}")
+    note = admin_only_note(access)
+    if note:
+        typer.echo(f"  note: {note}")
 
 
 @app.command()

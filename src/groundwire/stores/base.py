@@ -135,6 +135,14 @@ class Store(Protocol):
         """Index names; with ``tenant``, only those holding a document of that tenant."""
         ...
 
+    async def access_summary(
+        self, *, tenant: str | None = None, index: str | None = None,
+        tokens: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        """Indexed documents: ``indexed``, ``admin_only`` (readable by their tenant's admins
+        only) and, with ``tokens``, ``readable`` by those reader tokens."""
+        ...
+
     async def index_tenancy(self, index: str, tenant: str) -> tuple[bool, bool]:
         """(``tenant`` holds a document of ``index``, another tenant does): what decides
         whether a tenant sees an index at all and whether it has it to itself."""

@@ -47,9 +47,17 @@ async def list_documents(
     counts, errors = await gw.store.count_documents(index, access)
     docs = await gw.store.list_documents(index, state=state, limit=limit, offset=offset,
                                          access=access)
+    access_out, note = None, None
+    if principal.is_admin:  # what fail-closed permissions hide from this tenant's users
+        from groundwire.security.visibility import access_json, admin_only_note
+
+        physical, _ = await gw.versions.resolve(gw, index)
+        summary = await gw.store.access_summary(tenant=principal.tenant, index=physical)
+        access_out = access_json(summary)
+        note = admin_only_note(summary, tenant=principal.tenant)
     return DocumentsResponse(
         index=index, counts=counts, errors=errors,
-        documents=[document_out(d, principal) for d in docs],
+        documents=[document_out(d, principal) for d in docs], access=access_out, note=note,
     )
 
 

@@ -126,6 +126,29 @@ class PostgresPrincipals:
             ).fetchall()
         return [r[0] for r in rows]
 
+    async def access_summary(
+        self, *, tenant: str | None = None, index: str | None = None,
+        tokens: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        """Indexed documents (of ``tenant`` / ``index`` when given): ``indexed`` (how many),
+        ``admin_only`` (no reader entry but their tenant's admin token: nobody else reads
+        them) and, with ``tokens``, ``readable`` (how many those reader tokens admit)."""
+        async with self._connection() as conn:
+            row = await (await conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE readers <@"
+                " ARRAY['t:' || tenant || ':admin']),"
+                " count(*) FILTER (WHERE readers && %(tokens)s::text[])"
+                " FROM documents WHERE state = 'indexed'"
+                " AND (%(tenant)s::text IS NULL OR tenant = %(tenant)s)"
+                " AND (%(index)s::text IS NULL OR index_name = %(index)s)",
+                {"tenant": tenant, "index": index, "tokens": list(tokens or ())},
+            )).fetchone()
+        indexed, admin_only, readable = row if row else (0, 0, 0)
+        summary = {"indexed": int(indexed), "admin_only": int(admin_only)}
+        if tokens is not None:
+            summary["readable"] = int(readable)
+        return summary
+
     # ------------------------------------------------------------------ keys
     async def insert_key(
         self, *, key_id: str, tenant: str, user: str, name: str, secret_hash: str,
