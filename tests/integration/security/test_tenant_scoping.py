@@ -120,3 +120,19 @@ def test_job_retry_checks_ingest_roots_again(make_secured: Any, tmp_path: Path) 
                       kind="assessment")
     admin = secured.as_(secured.key("acme", "root", scopes=("admin",)))
     assert secured.client.post(f"/v1/jobs/{assessment}/retry", headers=admin).status_code == 403
+
+
+def test_readiness_names_only_the_callers_indexes(secured: Any) -> None:
+    run = uuid.uuid4().hex[:8]
+    acme = secured.key("acme", "root", scopes=("admin",))
+    secured.push(acme, [{"uri": "r", "text": "Acme readiness ledger."}], index=f"acme-{run}")
+    operator = secured.key("default", "op", scopes=("admin",))
+    everything = secured.client.get("/readyz", headers=secured.as_(operator)).json()
+    assert f"acme-{run}" in everything["checks"]["indexes"]
+    bravo = secured.key("bravo", "reader", scopes=("search",))
+    theirs = secured.client.get("/readyz", headers=secured.as_(bravo))
+    assert theirs.status_code in (200, 503)
+    assert f"acme-{run}" not in theirs.text
+    assert set(theirs.json()["checks"]["indexes"]) <= {"default"}
+    mine = secured.client.get("/readyz", headers=secured.as_(acme)).json()
+    assert f"acme-{run}" in mine["checks"]["indexes"]
