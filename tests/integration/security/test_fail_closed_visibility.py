@@ -94,3 +94,9 @@ def test_api_listing_tells_admins_what_only_they_read(secured: Any) -> None:
     mine = secured.client.get("/v1/documents", params={"index": "vis"},
                               headers=secured.as_(reader)).json()
     assert mine["access"] is None and mine["note"] is None  # not told what it cannot read
+    made = secured.client.post("/v1/admin/keys", headers=secured.as_(admin),
+                               json={"user": "newbie", "scopes": ["search", "ask"]})
+    assert made.status_code == 201, made.text
+    assert made.json()["access"] == {"indexed": 2, "admin_only": 1, "readable": 1,
+                                     "opened_by": SETTING}
+    assert "can read 1 of the 2" in made.json()["note"]

@@ -61,6 +61,11 @@ class NewKeyOut(BaseModel):
     user: str
     scopes: list[str]
     expires_at: datetime | None
+    access: dict[str, Any] | None = Field(
+        None, description="For a key without `admin`: the tenant's indexed documents "
+        "(`indexed`), how many this user can read now (`readable`), how many only admins read "
+        "(`admin_only`) and the setting that opens those (`opened_by`).")
+    note: str | None = Field(None, description="The same, in words.")
 
 
 class UserOut(BaseModel):
@@ -90,8 +95,19 @@ async def create(body: KeyBody, gw: App, principal: Admin) -> NewKeyOut:
                            expires_in=parse_lifetime(body.expires_in))
     await _audit(gw, principal, "key.create", key.id,
                  {"user": key.user, "scopes": list(key.scopes)})
+    access, note = None, None
+    if "admin" not in key.scopes:  # fail-closed permissions: say what this user can read
+        from groundwire.security.visibility import access_json, key_reach_note
+
+        reader = Principal(tenant=principal.tenant, user=key.user, scopes=frozenset(key.scopes),
+                           groups=frozenset(await gw.store.user_groups(principal.tenant,
+                                                                       key.user)))
+        reach = await gw.store.access_summary(tenant=principal.tenant,
+                                              tokens=reader.reader_tokens())
+        access = access_json(reach)
+        note = key_reach_note(reach, tenant=principal.tenant, user=key.user)
     return NewKeyOut(id=key.id, key=key.token, user=key.user, scopes=list(key.scopes),
-                     expires_at=key.expires_at)
+                     expires_at=key.expires_at, access=access, note=note)
 
 
 @router.get("/keys", response_model=list[KeyOut], responses=ERRORS,
