@@ -194,3 +194,17 @@ def test_csv_without_text_column_joins_other_columns_and_numbers_rows() -> None:
 def test_unsupported_media_type() -> None:
     item = container("notes.txt", b"hello")
     assert record_error(item).code == "parse.unsupported"
+
+
+def test_title_only_record_is_a_document_whose_text_is_its_title() -> None:
+    """E-Manual has sections with a title and no body; they failed with parse.empty, so
+    `eval` refused the corpus as incomplete. The title is the findable text."""
+    from groundwire.ingest.cleaning import clean_document
+
+    data = jsonl({"id": "tv-9", "title": "Using the Game Mode", "text": "  "},
+                 {"id": "tv-10", "title": "", "text": ""})
+    titled, untitled = iter_records(container("manual/corpus.jsonl", data))
+    assert titled.text == "Using the Game Mode"
+    doc = clean_document(parse_text(titled))
+    assert "Using the Game Mode" in doc.text
+    assert untitled.text == ""  # no title, no body: still empty (parse.empty at ingest)

@@ -242,6 +242,11 @@ def iter_records(
             if value is None:
                 raise _invalid(f"{item.uri}: {where}: missing text field {text_field!r}")
             text = _as_text(value, text_field, where, item.uri)
+        if not text.strip() and title:
+            # A record with a title and no body (a heading whose content lives in other
+            # records) is still a findable document: its title is its text. Without this it
+            # failed with parse.empty and `eval` refused the whole corpus as incomplete.
+            text = title
         metadata = {
             key: value
             for key, value in record.items()
