@@ -29,6 +29,7 @@ async def run(datasets: list[Path], limit: int | None) -> dict[str, Any]:
     default = RetrievalTuning(
         fusion=settings.retrieval.fusion, dense_weight=settings.retrieval.dense_weight,
         rrf_k=settings.retrieval.rrf_k, candidates=settings.retrieval.candidates,
+        fill_scores=settings.retrieval.fill_scores,
     )
     out: dict[str, Any] = {"default": default.model_dump(), "datasets": {}}
     async with build_app(settings) as gw:

@@ -20,7 +20,7 @@ from groundwire.monitoring.service import MonitoringService
 from groundwire.quality.autotune import TuningResolver
 from groundwire.registry import embedders, parsers
 from groundwire.retrieval.hybrid import HybridRetriever
-from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.retrieval.keyword import Bm25Params, KeywordIndexes
 from groundwire.safety.output_filter import AnswerGuard, OutputFilter
 from groundwire.security.audit import AuditLog
 from groundwire.security.ratelimit import RateLimiter
@@ -106,7 +106,8 @@ def build_app(
     embedder = embedder or build_embedder(settings)
     # One thread per core for query-time model work; each encode uses query_threads.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="groundwire-encode")
-    keyword = KeywordIndexes(store)
+    keyword = KeywordIndexes(
+        store, Bm25Params(k1=settings.retrieval.bm25_k1, b=settings.retrieval.bm25_b))
     tunings = TuningResolver(settings.retrieval, enabled=settings.autotune.enabled,
                              refresh_s=settings.autotune.refresh_s)
     retriever = HybridRetriever(

@@ -108,6 +108,13 @@ class RetrievalTuning(_Section):
     candidates: int = Field(
         100, ge=10, le=2000, description="Candidates taken from each retriever before fusion."
     )
+    fill_scores: bool = Field(
+        True,
+        description="Score every fused candidate on both sides: the exact cosine of keyword "
+        "candidates the vector index did not return, and the BM25 score of dense candidates "
+        "the keyword list did not hold (instead of counting them as 0). Keeps fusion from "
+        "penalising a passage for an approximate-search miss.",
+    )
 
 
 class RetrievalSettings(RetrievalTuning):
@@ -115,6 +122,14 @@ class RetrievalSettings(RetrievalTuning):
         default_factory=dict,
         description="Tuned settings per index name (written by `groundwire tune`); an index "
         "without an entry uses the defaults above.",
+    )
+    bm25_k1: float = Field(
+        0.9, ge=0.0, le=10.0, description="BM25 term-frequency saturation of the keyword "
+        "index (Anserini's passage default; larger counts repeated terms more).",
+    )
+    bm25_b: float = Field(
+        0.4, ge=0.0, le=1.0, description="BM25 length normalisation of the keyword index "
+        "(0: none, 1: full).",
     )
     hnsw_ef_search: int = Field(
         100, ge=10, le=1000, description="pgvector hnsw.ef_search (recall vs speed of ANN)."
@@ -137,6 +152,7 @@ class RetrievalSettings(RetrievalTuning):
             dense_weight=self.dense_weight,
             rrf_k=self.rrf_k,
             candidates=self.candidates,
+            fill_scores=self.fill_scores,
         )
 
 

@@ -55,6 +55,11 @@ class SlowStore:
         self.events.log.append("vector done")
         return [(2, 0.9), (3, float("nan"))]
 
+    async def vector_scores(self, index: str, model_id: str, vector: Any, chunk_ids: Any,
+                            access: Any = None) -> dict[int, float]:
+        self.events.log.append(f"vector_scores {sorted(chunk_ids)}")
+        return {cid: 0.5 for cid in chunk_ids}
+
 
 class Bm25:
     def __init__(self, events: Events, fail: bool) -> None:
@@ -66,6 +71,10 @@ class Bm25:
             raise ValueError("bad index")
         return [(1, 3.0)]
 
+    def scores_for(self, query: str, chunk_ids: Any) -> dict[int, float]:
+        self.events.log.append(f"scores_for {sorted(chunk_ids)}")
+        return {cid: 0.0 for cid in chunk_ids}
+
 
 class Keyword:
     def __init__(self, store: SlowStore, bm25: Bm25) -> None:
@@ -76,13 +85,14 @@ class Keyword:
         return self.bm25
 
 
-def _retriever(events: Events, *, vector_fails: bool = False, bm25_fails: bool = False
-               ) -> tuple[HybridRetriever, CountingEmbedder, ThreadPoolExecutor]:
+def _retriever(events: Events, *, vector_fails: bool = False, bm25_fails: bool = False,
+               fill: bool = False) -> tuple[HybridRetriever, CountingEmbedder, ThreadPoolExecutor]:
     store = SlowStore(events, vector_fails)
     embedder = CountingEmbedder()
     pool = ThreadPoolExecutor(1)
     retriever = HybridRetriever(store=store, keyword=Keyword(store, Bm25(events, bm25_fails)),  # type: ignore[arg-type]
-                                embedder=embedder, tuning_for=lambda _: RetrievalTuning(),
+                                embedder=embedder,
+                                tuning_for=lambda _: RetrievalTuning(fill_scores=fill),
                                 encode_pool=pool)
     return retriever, embedder, pool
 
@@ -118,3 +128,18 @@ async def test_a_failure_on_either_side_propagates_and_leaves_no_task(side: str)
     assert asyncio.all_tasks() == before
     if side == "bm25":  # the scan was cancelled, not left running
         assert "vector done" not in events.log
+
+
+async def test_filled_lists_score_every_candidate_on_both_sides() -> None:
+    """A keyword candidate the vector index missed gets its exact cosine (not 0), a dense
+    candidate without a keyword hit gets its BM25 score; both lists cover the union."""
+    events = Events()
+    retriever, _, pool = _retriever(events, fill=True)
+    try:
+        cands = await retriever.candidates(SearchRequest(query="graph search", index="i"), 10)
+    finally:
+        pool.shutdown()
+    assert "vector_scores [1]" in events.log and "scores_for [2]" in events.log
+    assert cands.keyword == [(1, 3.0), (2, 0.0)]
+    assert cands.dense == [(2, 0.9), (1, 0.5)]
+    assert "fill" in cands.timings_ms

@@ -108,7 +108,8 @@ class AutoTuneResult:
 def configured_default(retrieval: RetrievalSettings) -> RetrievalTuning:
     """The global retrieval settings (what an index without any tuning uses)."""
     return RetrievalTuning(fusion=retrieval.fusion, dense_weight=retrieval.dense_weight,
-                           rrf_k=retrieval.rrf_k, candidates=retrieval.candidates)
+                           rrf_k=retrieval.rrf_k, candidates=retrieval.candidates,
+                           fill_scores=retrieval.fill_scores)
 
 
 def split_questions(

@@ -26,8 +26,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Bm25Params:
-    k1: float = 1.5
-    b: float = 0.75
+    """BM25 saturation (``k1``) and length normalisation (``b``).
+
+    Defaults k1 = 0.9, b = 0.4: Anserini's defaults for passage retrieval (chosen there on
+    MS MARCO, not on our sets). Measured keyword-only nDCG@10 against the previous 1.5 / 0.75
+    (benchmarks/keyword_ranking.py --params, docs/benchmarks.md): E-Manual 0.606 vs 0.575,
+    OR-ShARC 0.805 vs 0.797, SciFact 0.677 vs 0.683, SQuAD see docs. Section-sized passages
+    with a title header are short and similar in length; strong length normalisation (b
+    0.75) penalised the longer section that answers the question."""
+
+    k1: float = 0.9
+    b: float = 0.4
 
 
 class Bm25Index:
@@ -57,6 +66,7 @@ class Bm25Index:
             self._retriever.index(tokens, show_progress=False)
         self._vocab = self._tokenizer.get_vocab_dict()
         self._mask_cache: dict[str, np.ndarray] = {}
+        self._position: dict[int, int] | None = None  # chunk id -> row, built on first use
         self._access_cache: dict[tuple[str | None, frozenset[str]], np.ndarray] = {}
         # reader token -> positions of the chunks it may read (the permission pre-filter).
         positions: dict[str, list[int]] = {}
@@ -108,6 +118,23 @@ class Bm25Index:
             candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
         order = candidates[np.lexsort((candidates, -scores[candidates]))]
         return [(int(self.chunk_ids[d]), float(scores[d])) for d in order]
+
+    def scores_for(self, query: str, chunk_ids: Sequence[int]) -> dict[int, float]:
+        """BM25 score of ``query`` for each of ``chunk_ids`` in this snapshot (0.0 when it
+        holds no query term; ids not in the snapshot are absent). Callers pass chunks they
+        may already read (the dense list is access-filtered in SQL)."""
+        if self._retriever is None or not chunk_ids:
+            return {}
+        if self._position is None:
+            self._position = {int(c): i for i, c in enumerate(self.chunk_ids)}
+        ids = self.query_tokens(query)
+        scores = self._scores(ids) if ids else None
+        out: dict[int, float] = {}
+        for cid in chunk_ids:
+            i = self._position.get(int(cid))
+            if i is not None:
+                out[int(cid)] = float(scores[i]) if scores is not None else 0.0
+        return out
 
     def _scores(self, ids: Sequence[int]) -> np.ndarray:
         """BM25 score of every chunk: bm25s's precomputed per-(term, chunk) scores summed over

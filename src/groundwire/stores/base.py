@@ -226,6 +226,17 @@ class Store(Protocol):
         access: Access | None = None,
     ) -> list[tuple[int, float]]: ...
 
+    async def vector_scores(
+        self,
+        index: str,
+        model_id: str,
+        vector: Sequence[float],
+        chunk_ids: Sequence[int],
+        access: Access | None = None,
+    ) -> dict[int, float]:
+        """Exact cosine similarity to each given chunk of ``index`` (readable ones only)."""
+        ...
+
     async def chunks_by_id(
         self, ids: Sequence[int], access: Access | None = None
     ) -> dict[int, StoredChunk]: ...

@@ -702,6 +702,37 @@ class PostgresStore(PostgresRecords, PostgresPrincipals, PostgresTuning, Postgre
         # relaxed_order may return near-sorted rows; the contract is sorted by score.
         return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda p: -p[1])
 
+    async def vector_scores(
+        self,
+        index: str,
+        model_id: str,
+        vector: Sequence[float],
+        chunk_ids: Sequence[int],
+        access: Access | None = None,
+    ) -> dict[int, float]:
+        """Exact cosine similarity of ``vector`` to each of ``chunk_ids`` (those of ``index``
+        that are indexed, embedded by ``model_id`` and readable under ``access``; others are
+        absent). A primary-key lookup, no vector index: a few milliseconds for the hundred
+        keyword candidates the hybrid retriever asks about."""
+        dim = await self._model_dim(model_id)
+        if dim is None or not chunk_ids:
+            return {}
+        if len(vector) != dim:
+            raise InvalidRequest(f"query vector has {len(vector)} dims, model {model_id} has {dim}")
+        access_where, params = _access_sql(access)
+        query = sql.SQL(
+            "SELECT c.id, 1 - (e.embedding::halfvec({dim}) <=> %(q)s::halfvec({dim}))"
+            " FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " JOIN embeddings e ON e.content_hash = c.content_hash AND e.model_id = %(model)s"
+            " WHERE c.id = ANY(%(ids)s) AND d.index_name = %(index)s AND d.state = 'indexed'"
+            "{access}"
+        ).format(dim=sql.Literal(dim), access=access_where)
+        params.update(q=vector_literal(vector), model=model_id, index=index,
+                      ids=[int(i) for i in chunk_ids])
+        async with self._read_connection() as conn:
+            rows = await (await conn.execute(query, params)).fetchall()
+        return {int(r[0]): float(r[1]) for r in rows}
+
     # ----------------------------------------------------------------- models
     async def _model_dim(self, model_id: str) -> int | None:
         if model_id in self._model_dims:
