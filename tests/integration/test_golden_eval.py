@@ -48,3 +48,41 @@ async def test_tune_never_below_bm25_and_is_saved(
     assert saved == result["best"]["params"]
     reloaded = load_settings(path)
     assert reloaded.retrieval.for_index(result["index"]).model_dump() == result["best"]["params"]
+
+
+async def test_eval_reports_the_settings_actually_in_effect(
+    make_settings: Any, real_embedder: Any
+) -> None:
+    """A stored self-tuning is what retrieval uses, so it is what the report shows (it once
+    reported the configured 0.5 while an auto-tuned 0.45 was in effect)."""
+    async with build_app(make_settings(), embedder=real_embedder) as gw:
+        first = await run_evaluation(gw, GOLDEN, progress=None)
+        assert first["retrieval"]["source"] == "default"
+        assert first["retrieval"]["dense_weight"] == gw.settings.retrieval.dense_weight
+        assert first["retrieval"]["bm25_k1"] == gw.settings.retrieval.bm25_k1
+        await gw.store.save_index_tuning(
+            first["index"], {"fusion": "convex", "dense_weight": 0.35}, {}, 0)
+        await gw.tunings.reload(gw.store)
+        second = await run_evaluation(gw, GOLDEN, progress=None)
+    assert second["retrieval"]["source"] == "auto"
+    assert second["retrieval"]["dense_weight"] == 0.35
+
+
+async def test_eval_refuses_a_corpus_that_did_not_ingest_completely(
+    make_settings: Any, real_embedder: Any, tmp_path: Path
+) -> None:
+    """Every record refused used to give nDCG@10 0.0 and exit 0: scores over a partial corpus
+    are not retrieval quality."""
+    from groundwire.errors import InvalidRequest
+
+    root = tmp_path / "broken-set"
+    root.mkdir()
+    (root / "corpus.jsonl").write_text(
+        '{"id": "a", "title": "Alpha", "text": "Alpha facts."}\n{"id": "b", "title": "Beta"}\n')
+    (root / "queries.jsonl").write_text('{"id": "q1", "text": "alpha"}\n')
+    (root / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\ta\t1\n")
+    async with build_app(make_settings(), embedder=real_embedder) as gw:
+        with pytest.raises(InvalidRequest) as info:
+            await run_evaluation(gw, root, progress=None)
+    assert info.value.code == "eval.corpus_incomplete"
+    assert "did not ingest completely" in str(info.value)

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from groundwire.app import Groundwire
 from groundwire.domain import Hit, SearchRequest
+from groundwire.errors import InvalidRequest
 from groundwire.quality.datasets import Dataset, load_dataset
 from groundwire.quality.metrics import exact_match, f1_score, percentile, retrieval_metrics
 
@@ -42,7 +43,26 @@ async def prepare_index(gw: Groundwire, dataset: Dataset, index: str | None,
     info = {**report.as_json(), "seconds": round(time.perf_counter() - started, 2)}
     if progress:
         print(f"index {name}: {info}", file=progress)
+    await _require_complete(gw, name, dataset)
     return name, info
+
+
+async def _require_complete(gw: Groundwire, name: str, dataset: Dataset) -> None:
+    """Raise ``eval.corpus_incomplete`` unless every corpus record of ``dataset`` is indexed
+    in ``name``: scores over a partly ingested corpus look like (bad) retrieval quality and
+    would be reported as such (an eval once printed nDCG@10 0.0 and exited 0 when every
+    record was refused)."""
+    stats = await gw.stats(name)
+    failed = int(stats.documents_by_state.get("failed", 0))
+    indexed = int(stats.documents_by_state.get("indexed", 0))
+    if failed or not indexed:
+        errors = ", ".join(f"{code}: {n}" for code, n in sorted(stats.errors_by_code.items()))
+        raise InvalidRequest(
+            f"the corpus of {dataset.root.name} did not ingest completely into index {name!r}"
+            f" ({indexed} documents indexed, {failed} failed"
+            f"{'; ' + errors if errors else ''}); see `groundwire status --index {name}`",
+            code="eval.corpus_incomplete",
+        )
 
 
 async def run_evaluation(
@@ -84,7 +104,7 @@ async def run_evaluation(
         "split": split or "test",
         "index": name,
         "queries": len(query_ids),
-        "retrieval": gw.settings.retrieval.for_index(name).model_dump(),
+        "retrieval": effective_retrieval(gw, name),
         "metrics": {k: round(v / n, 4) for k, v in totals.items()},
         "latency_ms": {"p50": round(percentile(latencies, 0.5), 2),
                        "p95": round(percentile(latencies, 0.95), 2)},
@@ -95,6 +115,16 @@ async def run_evaluation(
         result["answer_f1"] = round(f1 / answered, 4)
         result["answer_sample"] = answered
     return result
+
+
+def effective_retrieval(gw: Groundwire, index: str) -> dict[str, Any]:
+    """The retrieval settings a search of ``index`` actually uses (labelled per-index tuning,
+    stored self-tuning or the defaults, see ``TuningResolver``), and where they come from."""
+    retrieval = gw.settings.retrieval
+    return {**gw.tunings(index).model_dump(), "source": gw.tunings.source(index),
+            "bm25_k1": retrieval.bm25_k1, "bm25_b": retrieval.bm25_b,
+            "hnsw_ef_search": retrieval.hnsw_ef_search, "fields": "title+headings+text",
+            "reranker": None}
 
 
 def _answer_text(text: str) -> str:
