@@ -19,8 +19,11 @@
    are a proxy for real ones, so the weights move only for a gain outside a ~95 % band;
    measured on SQuAD over 12 seeds, the one-SE band let 8 of 12 runs drift to dense weights
    0.6-0.8 (docs/benchmarks.md);
-4. checks on the held-out half: the choice is *promoted* only if it is not below the configured
-   default there by more than one paired standard error; otherwise the default is kept;
+4. checks on the held-out half: the choice is *promoted* only if it beats the configured
+   default there by more than one paired standard error; otherwise the default is kept
+   (until 0.2 it only had to be not worse by more than one SE, which let E-Manual's tune half
+   move to dense weight 0.6 on a held-out gap of -0.0001; labels scored that move 0.03 below
+   the default);
 5. checks the same held-out questions once more *with their source sentences in place*
    (``_copy_check``; the lists come free from step 2): again not more than one paired SE below
    the default. Real questions sit between the two extremes — a cloze question shares no
@@ -170,10 +173,13 @@ def choose(
     held_picked, held_default = held(picked), held(default)
     se = _paired_se(held_picked, held_default)
     gap = float(held_picked.mean() - held_default.mean()) if len(held_lists) else 0.0
-    promoted = bool(len(held_lists)) and gap >= -se
+    # A move must *win* on the held-out half (by more than one paired SE), not merely not
+    # lose: on E-Manual (34 manuals sharing sections) the tune half moved to dense 0.6 and the
+    # held-out half showed -0.0001 against the default; labels put 0.6 0.03 below it.
+    promoted = bool(len(held_lists)) and (picked == default or gap > se)
     if not promoted:
-        reason = (f"held-out check failed ({gap:+.4f} against the default, SE {se:.4f}): "
-                  "kept the default")
+        reason = (f"held-out check failed ({gap:+.4f} against the default, SE {se:.4f}; a "
+                  "change must gain more than one SE): kept the default")
         picked = default
     copy_check = _copy_check(held_lists, picked, default, doc_of)
     if copy_check is not None and not copy_check["passed"]:

@@ -156,3 +156,16 @@ def test_copy_check_passes_when_both_agree() -> None:
     tuning, promoted, evidence = choose(lists[:20], lists[20:], doc_of, RetrievalTuning())
     assert tuning.dense_weight > 0.5 and promoted
     assert evidence["copy_check"]["passed"] and evidence["copy_check"]["questions"] == 20
+
+
+def test_a_choice_that_only_ties_the_default_on_the_held_out_half_is_not_promoted() -> None:
+    """The tune half favours keywords; on the held-out half both retrievers find every
+    answer, so the move gains nothing there and the default stays (the old rule promoted any
+    choice not worse by one SE: E-Manual moved to dense 0.6 on a held-out gap of -0.0001)."""
+    doc_of = {i: i for i in range(2000)}
+    tune = _lists(40, keyword_right=True)[:20]
+    tie = [QuestionLists(_q(i, i), [(i, 10.0), (i + 1, 1.0)], [(i, 0.9), (i + 1, 0.1)])
+           for i in range(20, 40)]
+    tuning, promoted, evidence = choose(tune, tie, doc_of, RetrievalTuning())
+    assert tuning == RetrievalTuning() and not promoted
+    assert "must gain more than one SE" in evidence["reason"]
