@@ -3,8 +3,11 @@ PostgreSQL. Skipped when the data is absent. One embedded server and one data di
 whole module so each corpus is ingested once (SciFact: ~11k chunks, the slowest step).
 
 Floors come from the product's acceptance targets: SciFact nDCG@10 >= 0.715 with the default
-configuration and >= 0.73 after ``tune --split train``; SQuAD v1.1 dev hit@5 >= 0.94; a tuned
-configuration is never below BM25 alone on its tuning set.
+configuration (0.736 since 0.2) and >= 0.73 after ``tune --split train``; SQuAD v1.1 dev hit@5
+>= 0.94; a tuned configuration is never below BM25 alone on its tuning set. Organisation text
+(issue 19): on E-Manual and OR-ShARC the default is not below Groundwire's own keyword-only
+ranking nor the reference BM25 of the data READMEs (0.484 / 0.800), E-Manual >= 0.60 and
+OR-ShARC >= 0.817 nDCG@10.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ async def test_scifact_default_and_tuned(gw: Any, shared_db: str, real_embedder:
                                          tmp_path: Path) -> None:
     default = await run_evaluation(gw, DATA / "scifact", answer_limit=0, progress=None)
     print("scifact default", default["metrics"], default["latency_ms"])
-    assert default["metrics"]["ndcg@10"] >= 0.715
+    assert default["metrics"]["ndcg@10"] >= 0.736
 
     tuned = await run_tuning(gw, DATA / "scifact", split="train", progress=None)
     print("scifact tune", tuned["baselines"], tuned["best"], tuned["oracle"])
@@ -62,7 +65,8 @@ async def test_scifact_default_and_tuned(gw: Any, shared_db: str, real_embedder:
     async with build_app(settings, embedder=real_embedder) as app:
         after = await run_evaluation(app, DATA / "scifact", answer_limit=0, progress=None)
     print("scifact tuned", after["metrics"], after["retrieval"])
-    assert after["retrieval"] == params
+    assert {k: after["retrieval"][k] for k in params} == params
+    assert after["retrieval"]["source"] == "per_index"
     assert after["metrics"]["ndcg@10"] >= 0.73
 
 
@@ -71,3 +75,18 @@ async def test_squad_hit_at_5(gw: Any) -> None:
     print("squad default", result["metrics"], result.get("answer_em"), result.get("answer_f1"))
     assert result["queries"] > 10000
     assert result["metrics"]["hit@5"] >= 0.94
+
+
+@pytest.mark.parametrize(("name", "reference_bm25", "floor"),
+                         [("or-sharc", 0.800, 0.817), ("emanual", 0.484, 0.60)])
+async def test_organisation_text_default_beats_keyword_ranking(
+        gw: Any, name: str, reference_bm25: float, floor: float) -> None:
+    """Fusion must add to the keyword ranking on text where the small embedder is weak (the
+    0.1 default scored 0.500 on E-Manual against its own keyword-only 0.575)."""
+    default = await run_evaluation(gw, DATA / name, answer_limit=0, progress=None)
+    lists = await run_tuning(gw, DATA / name, progress=None)
+    print(name, default["metrics"], lists["baselines"])
+    ndcg = default["metrics"]["ndcg@10"]
+    assert ndcg >= floor
+    assert ndcg >= reference_bm25
+    assert ndcg >= lists["baselines"]["bm25"]  # Groundwire's own keyword-only ranking
