@@ -318,7 +318,7 @@ class LLMSettings(_Section):
     max_response_mb: float = Field(
         2.0, gt=0, le=100, description="Upstream response bodies larger than this are failures."
     )
-    breaker: BreakerSettings = Field(default_factory=BreakerSettings)  # type: ignore[arg-type]
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     prices: dict[str, Price] = Field(
         default_factory=dict,
         description="Price table by upstream model name, for cost accounting and budgets.",
@@ -336,7 +336,7 @@ class BudgetLimits(_Section):
 
 class BudgetSettings(_Section):
     default: BudgetLimits = Field(
-        default_factory=BudgetLimits,  # type: ignore[arg-type]
+        default_factory=BudgetLimits,
         description="Limits for every principal (a tenant's user) without its own entry.",
     )
     principals: dict[str, BudgetLimits] = Field(
@@ -586,10 +586,10 @@ class RateLimitSettings(_Section):
     Off by default (benchmarks and in-process tests drive one key hard); docs/security.md
     suggests production values."""
 
-    search: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
-    ask: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
-    ingest: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
-    admin: RateLimit = Field(default_factory=RateLimit)  # type: ignore[arg-type]
+    search: RateLimit = Field(default_factory=RateLimit)
+    ask: RateLimit = Field(default_factory=RateLimit)
+    ingest: RateLimit = Field(default_factory=RateLimit)
+    admin: RateLimit = Field(default_factory=RateLimit)
     principals: dict[str, dict[str, RateLimit]] = Field(
         default_factory=dict,
         description="Overrides per principal ('tenant/user') and route class, e.g. "
@@ -677,7 +677,7 @@ class SecuritySettings(_Section):
         parse_permissions(value)  # ValueError names the bad entry
         return value
     rate_limit: RateLimitSettings = Field(
-        default_factory=RateLimitSettings,  # type: ignore[arg-type]
+        default_factory=RateLimitSettings,
         description="Per-key rate limits by route class (429 with Retry-After and RateLimit "
         "headers).",
     )
@@ -693,7 +693,7 @@ class SecuritySettings(_Section):
         "carry no external links or images at all.",
     )
     pii: PiiPolicySettings = Field(
-        default_factory=PiiPolicySettings,  # type: ignore[arg-type]
+        default_factory=PiiPolicySettings,
         description="PII policy per index.",
     )
     audit_queue_size: int = Field(
@@ -782,23 +782,23 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of structured logs."
     )
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
-    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
-    answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
-    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
-    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
-    assess: AssessSettings = Field(default_factory=AssessSettings)  # type: ignore[arg-type]
-    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
-    budgets: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
-    cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
-    autotune: AutoTuneSettings = Field(default_factory=AutoTuneSettings)  # type: ignore[arg-type]
-    jobs: JobSettings = Field(default_factory=JobSettings)  # type: ignore[arg-type]
-    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)  # type: ignore[arg-type]
-    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)  # type: ignore[arg-type]
-    security: SecuritySettings = Field(default_factory=SecuritySettings)  # type: ignore[arg-type]
-    contract: ContractSettings = Field(default_factory=ContractSettings)  # type: ignore[arg-type]
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    assess: AssessSettings = Field(default_factory=AssessSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    autotune: AutoTuneSettings = Field(default_factory=AutoTuneSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    contract: ContractSettings = Field(default_factory=ContractSettings)
     config_file: Path | None = Field(
         None, description="The TOML file these settings were read from (set automatically)."
     )
@@ -918,7 +918,7 @@ def masked(settings: Settings) -> dict[str, Any]:
 def secret_kind(field: Any) -> str | None:
     """The secret marker of a pydantic ``FieldInfo`` (None: not a secret)."""
     extra = field.json_schema_extra
-    return extra.get("secret") if isinstance(extra, dict) else None  # type: ignore[return-value]
+    return extra.get("secret") if isinstance(extra, dict) else None
 
 
 def _mask_model(model: BaseModel, data: dict[str, Any]) -> None:

@@ -139,7 +139,7 @@ def _prose_factor(sentence: str) -> float:
     return factor
 
 
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english").stemWord

@@ -259,7 +259,7 @@ class AnswerService:
         attempts = tuple(
             {"provider": a.provider, "outcome": a.outcome, "ms": a.ms} for a in outcome.attempts
         )
-        common = {"attempts": attempts, "prompt_id": llm.template.id,
+        common: dict[str, Any] = {"attempts": attempts, "prompt_id": llm.template.id,
                   "prompt_hash": llm.template.content_hash, "flagged": screen.flagged}
 
         completion = outcome.completion

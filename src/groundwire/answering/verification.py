@@ -186,6 +186,7 @@ class CitationVerifier:
             if not needs:
                 checks.append(SentenceCheck(text, start, end, cited, 0.0, False, False))
                 continue
+            score: SupportScore | None
             if cited:
                 score = self.score(claim, [passages[n - 1] for n in cited], vectors)
                 for n, value in zip(cited, score.per_passage, strict=True):

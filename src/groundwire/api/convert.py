@@ -34,10 +34,10 @@ def answer_out(answer: Answer) -> AskResponse:
         passages=[hit_out(h) for h in answer.hits], timings_ms=dict(answer.timings_ms),
         degraded=answer.degraded, degraded_reason=answer.degraded_reason,
         provider=answer.provider, model=answer.model, groundedness=answer.groundedness,
-        verification=[dict(v) for v in answer.verification],  # type: ignore[misc]
+        verification=[dict(v) for v in answer.verification],
         prompt_id=answer.prompt_id, prompt_hash=answer.prompt_hash, usage=usage,
         cost=answer.cost, cached=answer.cached,
-        attempts=[dict(a) for a in answer.attempts],  # type: ignore[misc]
+        attempts=[dict(a) for a in answer.attempts],
         record_id=answer.record_id,
     )
 

@@ -15,6 +15,7 @@ Every route but ``/healthz`` and the static ask page depends on ``require(scope)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -24,6 +25,9 @@ from groundwire.errors import Forbidden
 from groundwire.security.keys import authenticate
 from groundwire.security.principal import SCOPES, Principal
 
+if TYPE_CHECKING:
+    from groundwire.stores.postgres.principals import PostgresPrincipals
+
 bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
                     description="An API key from `groundwire keys create`: "
                     "`Authorization: Bearer gw_<id>_<secret>`.")
@@ -32,6 +36,12 @@ bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
 def get_app(request: Request) -> Groundwire:
     gw: Groundwire = request.app.state.groundwire
     return gw
+
+
+def principal_store(gw: Groundwire) -> PostgresPrincipals:
+    """The store's tenants/users/groups/keys methods. Only ``PostgresStore`` has them (the
+    ``Store`` protocol does not name them yet), so this says so in one place."""
+    return cast("PostgresPrincipals", gw.store)
 
 
 def dev_principal(tenant: str) -> Principal:
@@ -54,7 +64,7 @@ async def current_principal(
         # insists on); a Groundwire key is verified as always.
         principal = dev_principal(security.default_tenant)
     else:
-        principal = await authenticate(gw.store, token)
+        principal = await authenticate(principal_store(gw), token)
     request.state.principal = principal
     return principal
 

@@ -48,14 +48,14 @@ class SearchBody(BaseModel):
     query: str = Field(..., min_length=1, max_length=20000, description="Search query.")
     index: str = Field("default", max_length=64, description="Index name.")
     top_k: int = Field(10, ge=1, le=100, description="Number of hits.")
-    filters: Filters = Field(default_factory=Filters)  # type: ignore[arg-type]
+    filters: Filters = Field(default_factory=Filters)
 
 
 class AskBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., min_length=1, max_length=20000, description="The question.")
     index: str = Field("default", max_length=64, description="Index name.")
-    filters: Filters = Field(default_factory=Filters)  # type: ignore[arg-type]
+    filters: Filters = Field(default_factory=Filters)
     stream: bool = Field(
         False,
         description="Answer as Server-Sent Events: `token` ({text}) while the model writes, "

@@ -6,6 +6,7 @@ dicts so keys are spelled in one place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,7 @@ def finding(
 
 
 def chart(
-    title: str, labels: list[str], values: list[float], unit: str | None = None
+    title: str, labels: list[str], values: Sequence[float], unit: str | None = None
 ) -> dict[str, Any]:
     return {
         "title": title,

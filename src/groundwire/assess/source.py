@@ -106,6 +106,11 @@ class AssessedDocument:
         return self.error_code == "parse.empty" or (self.error_code is None and not self.text)
 
 
+def _returning(data: bytes) -> Callable[[], bytes]:
+    """A ``SourceItem.read`` that returns bytes already read."""
+    return lambda: data
+
+
 def _container(uri: str) -> str:
     path = uri.split("#", 1)[0]
     return path.rsplit("/", 1)[0] if "/" in path else "."
@@ -162,7 +167,7 @@ class PathReader:
             except DocumentError as exc:
                 yield self._failed(item, exc)
                 continue
-            item = replace(item, read=lambda d=data: d, size=len(data))
+            item = replace(item, read=_returning(data), size=len(data))
             if item.media_type in RECORD_MEDIA_TYPES:
                 yield from self._records(item)
                 continue
@@ -280,7 +285,8 @@ async def index_documents(
             base.media_type = parts[0].media_type
             metadata = {**dict(parts[0].metadata), **base.metadata}
             base.metadata = metadata
-            text, end = [], 0
+            text: list[str] = []
+            end = 0
             for c in parts:
                 if c.char_end <= end:
                     continue

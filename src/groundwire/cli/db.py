@@ -15,7 +15,7 @@ applies them in a transaction that is rolled back and changes nothing. A failed 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,12 +25,12 @@ from groundwire.cli.main import ConfigOpt, JsonOpt, _emit, _fail, _settings
 from groundwire.errors import GroundwireError
 
 T = TypeVar("T")
-db_app = typer.Typer(help="Database: schema status, migrations, backup and restore.",
+db_app: typer.Typer = typer.Typer(help="Database: schema status, migrations, backup and restore.",
                      no_args_is_help=True)
 
 
 def _with_url(config: Path | None, as_json: bool,
-              work: Callable[[str, Any], Awaitable[T]]) -> T:
+              work: Callable[[str, Any], Coroutine[Any, Any, T]]) -> T:
     """Run ``work(url, settings)`` against the configured database (the embedded server is
     started for it and released afterwards); errors exit with ``_fail``'s codes."""
     from groundwire.stores.postgres.embedded import EmbeddedPostgres

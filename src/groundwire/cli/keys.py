@@ -17,8 +17,10 @@ from groundwire.errors import GroundwireError, NotFound
 
 T = TypeVar("T")
 
-keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
-users_app = typer.Typer(help="Users and their groups.", no_args_is_help=True)
+# Annotated: cli/main.py imports these while this module imports cli/main (mypy needs the type).
+keys_app: typer.Typer = typer.Typer(help="API keys: create (shown once), list, revoke.",
+                                    no_args_is_help=True)
+users_app: typer.Typer = typer.Typer(help="Users and their groups.", no_args_is_help=True)
 
 TenantOpt = Annotated[str | None, typer.Option(
     "--tenant", "-t", help="Tenant (default security.default_tenant).")]

@@ -23,8 +23,10 @@ Vectors = npt.NDArray[np.float32]
 
 class Embedder(Protocol):
     model_id: str
-    dimension: int
     max_tokens: int
+
+    @property
+    def dimension(self) -> int: ...  # read-only: a model may know it only once loaded
 
     def encode_passages(self, texts: Sequence[str]) -> Vectors: ...
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from cachetools import LRUCache
@@ -42,7 +42,7 @@ class MemoEmbedder:
             known.update(fresh)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([known[t] for t in texts])
+        return np.stack([cast(np.ndarray, known[t]) for t in texts])  # all filled above
 
     def encode_query(self, text: str) -> Vectors:
         return self.encode_queries([text])[0]

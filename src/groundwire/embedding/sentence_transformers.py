@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class SentenceTransformerEmbedder:
         query_threads: int = 1,
         ingest_threads: int = 0,
         max_tokens: int = 256,
-        backend: str = "torch",
+        backend: Literal["torch", "onnx"] = "torch",
     ) -> None:
         self.model_id = model_id
         self._backend = backend
@@ -92,7 +92,9 @@ class SentenceTransformerEmbedder:
             # sentence-transformers >= 5 renamed the method; accept both.
             dimension_of = (getattr(model, "get_embedding_dimension", None)
                             or model.get_sentence_embedding_dimension)
-            self._dimension = int(dimension_of())
+            dimension = dimension_of()
+            assert dimension is not None  # None only for models without a fixed width
+            self._dimension = int(dimension)
             self._model = model
             return model
 

@@ -148,11 +148,13 @@ class IngestPipeline:
         if progress:
             progress(0, total)
         redact = self._redact if self._pii.for_index(index) == "redact_index" else None
+
+        def prepare_batch(batch: Sequence[_Prepared]) -> list[_Prepared]:
+            return [self._prepare(p, tenant, redact) for p in batch]
+
         for batch in _batches(todo, self._batch_size):
-            prepared = await asyncio.to_thread(
-                lambda b=batch: [self._prepare(p, tenant, redact) for p in b]
-            )
-            await self._commit(index, prepared, source_id, report, tenant)
+            ready = await asyncio.to_thread(prepare_batch, batch)
+            await self._commit(index, ready, source_id, report, tenant)
             done += len(batch)
             if progress:
                 progress(done, total)

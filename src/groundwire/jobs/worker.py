@@ -56,7 +56,9 @@ async def run_worker(gw: Groundwire, *, concurrency: int | None = None,
         await jobs.app.run_worker_async(
             name=WORKER_NAME,
             concurrency=concurrency or cfg.concurrency,
-            queues=queues or cfg.queues or None,
+            # procrastinate's WorkerOptions types these two without None; its Worker and
+            # docs accept None (every queue / no timeout)
+            queues=queues or cfg.queues or None,  # type: ignore[arg-type]
             wait=wait,
             fetch_job_polling_interval=cfg.poll_interval_s,
             abort_job_polling_interval=cfg.poll_interval_s,
@@ -64,7 +66,7 @@ async def run_worker(gw: Groundwire, *, concurrency: int | None = None,
             stalled_worker_timeout=cfg.stalled_after_s,
             additional_context={"groundwire": gw, "jobs": jobs},
             install_signal_handlers=install_signal_handlers,
-            shutdown_graceful_timeout=shutdown_graceful_timeout,
+            shutdown_graceful_timeout=shutdown_graceful_timeout,  # type: ignore[arg-type]
         )
     finally:
         reaper.cancel()

@@ -18,7 +18,7 @@ Contract:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +94,7 @@ class RecordWriter:
     def __init__(
         self, insert: Callable[[Sequence[AnswerRecord]], Any], redact: Callable[[str], str],
         *, queue_size: int = 1000, drain_timeout_s: float = 10.0,
-        embed: Callable[[str], Sequence[float]] | None = None,
+        embed: Callable[[str], Iterable[float]] | None = None,
         retry_delay_s: float = 0.5,
         on_dead_letter: Callable[[str, str], None] | None = None,
     ) -> None:

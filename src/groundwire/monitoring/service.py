@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,7 +60,7 @@ class MonitoringService:
     def __init__(
         self, store: Store, settings: MonitoringSettings, *, embedding_model: str,
         redact: Callable[[str], str] | None = None,
-        embed: Callable[[str], Sequence[float]] | None = None,
+        embed: Callable[[str], Iterable[float]] | None = None,
         on_dead_letter: Callable[[str, str], None] | None = None,
     ) -> None:
         """``redact`` defaults to ``PiiDetector().redact`` (built lazily, in the writer's

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from groundwire.errors import InvalidRequest
 
@@ -41,7 +41,7 @@ def _open(path: Path) -> IO[str]:
     return path.open(encoding="utf-8")
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, object]]:
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
     with _open(path) as fh:
         for line in fh:
             if line.strip():
@@ -75,7 +75,7 @@ def load_dataset(root: Path, split: str | None = None, *, need_corpus: bool = Tr
     answers_path = root / "answers.jsonl"
     if answers_path.exists():
         for a in _jsonl(answers_path):
-            answers[str(a["query_id"])] = [str(x) for x in a["answers"]]  # type: ignore[union-attr]
+            answers[str(a["query_id"])] = [str(x) for x in a["answers"]]
     unanswerable: dict[str, str] = {}
     unanswerable_path = root / "unanswerable.jsonl"
     if unanswerable_path.exists():

@@ -243,7 +243,7 @@ class _Recognizer:
     kind: str
     entity: str
     impl: Any
-    precheck: Callable[[str], bool]
+    precheck: Callable[[str], object]  # truthy when the text may hold the entity
 
 
 # Cheap pre-checks (stdlib ``re``): a recognizer runs only where its shape occurs at all.
@@ -298,7 +298,7 @@ def _recognizers() -> tuple[_Recognizer, ...]:
     # The bundled public-suffix snapshot only: never a download, never a cache write.
     offline_tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
-    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+    class OfflineEmailRecognizer(EmailRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             domain = pattern_text.rpartition("@")[2]
             return bool(offline_tld(domain).suffix)

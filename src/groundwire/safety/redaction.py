@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from groundwire.safety.pii import PiiDetector
@@ -67,10 +67,13 @@ def _detect_secrets_rules() -> tuple[tuple[re.Pattern[str], bool, bool], ...]:
     from detect_secrets.plugins.private_key import PrivateKeyDetector
 
     rules: list[tuple[re.Pattern[str], bool, bool]] = []
-    for plugin in get_mapping_from_secret_type_to_class().values():
+    plugin_classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    for plugin in plugin_classes:
         if not issubclass(plugin, RegexBasedDetector) or plugin is IPPublicDetector:
             continue
-        for pattern in plugin.denylist:
+        # a class attribute on every subclass (declared as an abstract property on the base)
+        denylist = cast("Iterable[re.Pattern[str]]", plugin.denylist)
+        for pattern in denylist:
             rules.append((pattern, plugin is BasicAuthDetector, plugin is PrivateKeyDetector))
     return tuple(rules)
 

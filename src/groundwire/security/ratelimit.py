@@ -141,7 +141,7 @@ async def apply_rate_limit(
     ``gw.rate_limiter``); a no-op returning ``UNLIMITED`` when there is no limiter."""
     if isinstance(limiter, str):  # the three-argument form
         assert route_class is None
-        limiter, principal_key, route_class = None, limiter, principal_key
+        principal_key, route_class = limiter, principal_key
         gw = getattr(request.app.state, "groundwire", None)
         limiter = getattr(gw, "rate_limiter", None)
     assert route_class is not None

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundwire.api.deps import get_app, require
+from groundwire.api.deps import get_app, principal_store, require
 from groundwire.api.schemas import ErrorResponse
 from groundwire.app import Groundwire
 from groundwire.errors import NotFound
@@ -90,7 +90,7 @@ async def _audit(gw: Groundwire, principal: Principal, action: str, target: str,
 @router.post("/keys", status_code=201, response_model=NewKeyOut, responses=ERRORS,
              summary="Create an API key (the secret is returned once)")
 async def create(body: KeyBody, gw: App, principal: Admin) -> NewKeyOut:
-    key = await create_key(gw.store, tenant=principal.tenant, user=body.user,
+    key = await create_key(principal_store(gw), tenant=principal.tenant, user=body.user,
                            scopes=body.scopes, name=body.name,
                            expires_in=parse_lifetime(body.expires_in))
     await _audit(gw, principal, "key.create", key.id,
@@ -99,9 +99,9 @@ async def create(body: KeyBody, gw: App, principal: Admin) -> NewKeyOut:
     if "admin" not in key.scopes:  # fail-closed permissions: say what this user can read
         from groundwire.security.visibility import access_json, key_reach_note
 
+        groups = await principal_store(gw).user_groups(principal.tenant, key.user)
         reader = Principal(tenant=principal.tenant, user=key.user, scopes=frozenset(key.scopes),
-                           groups=frozenset(await gw.store.user_groups(principal.tenant,
-                                                                       key.user)))
+                           groups=frozenset(groups))
         reach = await gw.store.access_summary(tenant=principal.tenant,
                                               tokens=reader.reader_tokens())
         access = access_json(reach)
@@ -114,12 +114,12 @@ async def create(body: KeyBody, gw: App, principal: Admin) -> NewKeyOut:
             summary="API keys of your tenant (never their secrets)")
 async def keys(gw: App, principal: Admin) -> list[KeyOut]:
     return [KeyOut(**{k: row[k] for k in KeyOut.model_fields})
-            for row in await gw.store.list_keys(principal.tenant)]
+            for row in await principal_store(gw).list_keys(principal.tenant)]
 
 
 @router.delete("/keys/{key_id}", status_code=204, responses=ERRORS, summary="Revoke an API key")
 async def revoke(key_id: KeyId, gw: App, principal: Admin) -> None:
-    if not await gw.store.revoke_key(key_id, principal.tenant):
+    if not await principal_store(gw).revoke_key(key_id, principal.tenant):
         raise NotFound(f"no live key {key_id}")
     await _audit(gw, principal, "key.revoke", key_id)
 
@@ -129,22 +129,22 @@ async def revoke(key_id: KeyId, gw: App, principal: Admin) -> None:
             summary="Users of your tenant with their groups")
 async def users(gw: App, principal: Admin) -> list[UserOut]:
     return [UserOut(name=r["name"], groups=list(r["groups"]))
-            for r in await gw.store.list_users(principal.tenant)]
+            for r in await principal_store(gw).list_users(principal.tenant)]
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=ERRORS,
              summary="Create a user")
 async def create_user(body: NameBody, gw: App, principal: Admin) -> UserOut:
-    await gw.store.ensure_user(principal.tenant, check_name(body.name, "user"))
+    await principal_store(gw).ensure_user(principal.tenant, check_name(body.name, "user"))
     await _audit(gw, principal, "user.create", body.name)
-    return UserOut(name=body.name, groups=await gw.store.user_groups(principal.tenant,
+    return UserOut(name=body.name, groups=await principal_store(gw).user_groups(principal.tenant,
                                                                      body.name))
 
 
 @router.delete("/users/{name}", status_code=204, responses=ERRORS,
                summary="Delete a user, its memberships and its keys")
 async def delete_user(name: Name, gw: App, principal: Admin) -> None:
-    if not await gw.store.delete_user(principal.tenant, name):
+    if not await principal_store(gw).delete_user(principal.tenant, name):
         raise NotFound(f"no user {name!r}")
     await _audit(gw, principal, "user.delete", name)
 
@@ -154,13 +154,13 @@ async def delete_user(name: Name, gw: App, principal: Admin) -> None:
             summary="Groups of your tenant with their members")
 async def groups(gw: App, principal: Admin) -> list[GroupOut]:
     return [GroupOut(name=r["name"], members=list(r["members"]))
-            for r in await gw.store.list_groups(principal.tenant)]
+            for r in await principal_store(gw).list_groups(principal.tenant)]
 
 
 @router.post("/groups", status_code=201, response_model=GroupOut, responses=ERRORS,
              summary="Create a group")
 async def create_group(body: NameBody, gw: App, principal: Admin) -> GroupOut:
-    await gw.store.ensure_group(principal.tenant, check_name(body.name, "group"))
+    await principal_store(gw).ensure_group(principal.tenant, check_name(body.name, "group"))
     await _audit(gw, principal, "group.create", body.name)
     return GroupOut(name=body.name, members=[])
 
@@ -168,7 +168,7 @@ async def create_group(body: NameBody, gw: App, principal: Admin) -> GroupOut:
 @router.delete("/groups/{name}", status_code=204, responses=ERRORS,
                summary="Delete a group (its members lose what it granted at once)")
 async def delete_group(name: Name, gw: App, principal: Admin) -> None:
-    if not await gw.store.delete_group(principal.tenant, name):
+    if not await principal_store(gw).delete_group(principal.tenant, name):
         raise NotFound(f"no group {name!r}")
     await _audit(gw, principal, "group.delete", name)
 
@@ -176,13 +176,13 @@ async def delete_group(name: Name, gw: App, principal: Admin) -> None:
 @router.put("/groups/{name}/members/{user}", status_code=204, responses=ERRORS,
             summary="Add a user to a group")
 async def add_member(name: Name, user: Name, gw: App, principal: Admin) -> None:
-    await gw.store.add_member(principal.tenant, name, user)
+    await principal_store(gw).add_member(principal.tenant, name, user)
     await _audit(gw, principal, "group.add_member", name, {"user": user})
 
 
 @router.delete("/groups/{name}/members/{user}", status_code=204, responses=ERRORS,
                summary="Remove a user from a group")
 async def remove_member(name: Name, user: Name, gw: App, principal: Admin) -> None:
-    if not await gw.store.remove_member(principal.tenant, name, user):
+    if not await principal_store(gw).remove_member(principal.tenant, name, user):
         raise NotFound(f"{user!r} is not a member of {name!r}")
     await _audit(gw, principal, "group.remove_member", name, {"user": user})

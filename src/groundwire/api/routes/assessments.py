@@ -25,7 +25,7 @@ def job_out(job: JobRecord) -> AssessmentJobOut:
     stage = job.stage or ("queued" if job.state == "queued" else "read")
     return AssessmentJobOut(
         id=job.id, target={"path": job.params.get("path"), "index": job.params.get("index")},
-        state=job.state,  # type: ignore[arg-type]
+        state=job.state,
         stage=stage, done=job.done, total=job.total or None, report=report,
         error={k: str(v) for k, v in job.error.items()} if job.error else None,
         html_url=f"/v1/assessments/{job.id}/report.html" if report else None,

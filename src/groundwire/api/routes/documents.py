@@ -4,6 +4,7 @@ answer as an id that does not exist."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -26,6 +27,13 @@ from groundwire.errors import NotFound
 from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])
+
+
+def _utf8_reader(text: str) -> Callable[[], bytes]:
+    """A ``SourceItem.read`` returning ``text`` as UTF-8."""
+    return lambda: text.encode("utf-8")
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
     404: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
@@ -78,7 +86,7 @@ async def push_documents(
 ) -> PushResponse:
     items = [
         SourceItem(
-            uri=d.uri, media_type="text/plain", read=lambda t=d.text: t.encode("utf-8"),
+            uri=d.uri, media_type="text/plain", read=_utf8_reader(d.text),
             title=d.title, text=d.text, metadata=dict(d.metadata or {}),
             size=len(d.text.encode("utf-8")),
             permissions=d.permissions.to_domain() if d.permissions is not None else None,

@@ -22,7 +22,7 @@ def job_out(job: JobRecord) -> IngestJobOut:
     error = ({k: str(v) for k, v in job.error.items()} if job.error else None)
     return IngestJobOut(
         id=job.id, index=job.params.get("index", ""), path=job.params.get("path", ""),
-        state=job.state,  # type: ignore[arg-type]
+        state=job.state,
         done=job.done, total=job.total,
         report=IngestReportOut(**report) if report else None,
         error=error,

@@ -25,8 +25,8 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 def job_out(job: JobRecord) -> JobOut:
     return JobOut(
-        id=job.id, kind=job.kind, tenant=job.tenant, owner=job.owner,  # type: ignore[arg-type]
-        state=job.state, done=job.done, total=job.total,  # type: ignore[arg-type]
+        id=job.id, kind=job.kind, tenant=job.tenant, owner=job.owner,
+        state=job.state, done=job.done, total=job.total,
         stage=job.stage, attempts=job.attempts, worker=job.worker, params=job.params,
         result=job.result, error=job.error, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at)

@@ -17,9 +17,11 @@ from groundwire.errors import NotFound
 from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["monitoring"])
-ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-          422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
-          503: {"model": ErrorResponse}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+    422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
 # Records, monitors, alerts and gaps span every tenant: the installation's operator sees them.
 OPERATOR = [Depends(require("operator"))]
 MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -19,11 +20,16 @@ from groundwire.domain import SearchRequest
 from groundwire.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["query"])
-ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-          422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
-          503: {"model": ErrorResponse}}
-ASK_ERRORS = {**ERRORS, 429: {"model": ErrorResponse, "description": "Budget exhausted "
-                              "(budgets.over_budget = reject); Retry-After says when it resets."}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+    422: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
+ASK_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    429: {"model": ErrorResponse, "description": "Budget exhausted "
+          "(budgets.over_budget = reject); Retry-After says when it resets."},
+}
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import TypedDict
 
 from groundwire.assess.dimensions.base import Context
 from groundwire.assess.report import Section, finding, location, ratio_score
@@ -33,14 +34,23 @@ def _numeric(tokens: list[tuple[str, int, int]]) -> bool:
     return any(any(c.isdigit() for c in t) or t.lower() in _MONTHS for t, _, _ in tokens)
 
 
-def numeric_diffs(a: str, b: str) -> list[dict[str, object]]:
+class NumericDiff(TypedDict):
+    a: str
+    b: str
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+def numeric_diffs(a: str, b: str) -> list[NumericDiff]:
     """Changed regions of ``a`` vs ``b`` that involve numbers, dates or amounts, as
     ``{"a", "b", "a_start", "a_end", "b_start", "b_end"}`` (text and char offsets)."""
     ta, tb = _tokens(a), _tokens(b)
     matcher = difflib.SequenceMatcher(
         None, [t for t, _, _ in ta], [t for t, _, _ in tb], autojunk=False
     )
-    diffs: list[dict[str, object]] = []
+    diffs: list[NumericDiff] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
@@ -91,15 +101,15 @@ class Conflicts:
                 a_loc = location(
                     ctx.uris[base],
                     d0["a_start"],
-                    d0["a_end"],  # type: ignore[arg-type]
+                    d0["a_end"],
                     excerpt(text_a, d0["a_start"], d0["a_end"]),
-                )  # type: ignore[arg-type]
+                )
                 b_loc = location(
                     ctx.uris[other],
                     d0["b_start"],
-                    d0["b_end"],  # type: ignore[arg-type]
+                    d0["b_end"],
                     excerpt(text_b, d0["b_start"], d0["b_end"]),
-                )  # type: ignore[arg-type]
+                )
                 shown = ", ".join(f"{d['a']!s} ≠ {d['b']!s}" for d in diffs[:3])
                 findings.append(
                     finding(

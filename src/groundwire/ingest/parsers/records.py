@@ -17,7 +17,7 @@ import io
 import json
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from groundwire.domain import SourceItem, parse_permissions
 from groundwire.errors import ParseError
@@ -39,7 +39,9 @@ def _invalid(message: str) -> ParseError:
 def _open_stream(data: bytes) -> IO[bytes]:
     """The bytes as a stream, transparently gunzipped when they start with the gzip magic."""
     raw = io.BytesIO(data)
-    return gzip.GzipFile(fileobj=raw, mode="rb") if data.startswith(_GZIP_MAGIC) else raw
+    if data.startswith(_GZIP_MAGIC):
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    return raw
 
 
 def _read_all(data: bytes, uri: str) -> bytes:

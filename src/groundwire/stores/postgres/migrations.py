@@ -59,7 +59,7 @@ async def migrate(conn: AsyncConnection) -> list[int]:
         for migration in available_migrations():
             if migration.version in done:
                 continue
-            await conn.execute(migration.sql.encode())  # type: ignore[call-overload]
+            await conn.execute(migration.sql.encode())
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                 [migration.version, migration.name],
@@ -82,4 +82,4 @@ async def _ensure_queue_schema(conn: AsyncConnection) -> None:
         return
     from procrastinate.schema import SchemaManager
 
-    await conn.execute(SchemaManager.get_schema().encode())  # type: ignore[call-overload]
+    await conn.execute(SchemaManager.get_schema().encode())

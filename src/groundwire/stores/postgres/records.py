@@ -115,7 +115,8 @@ class PostgresRecords:
     ) -> list[AnswerRecord]:
         """Records oldest first, ``created_at >= since`` and ``< until``; page with ``after``
         (the last record's ``(created_at, id)``)."""
-        where, params = ["TRUE"], {}
+        where: list[str] = ["TRUE"]
+        params: dict[str, Any] = {}
         if since is not None:
             where.append("created_at >= %(since)s")
             params["since"] = since
@@ -274,7 +275,7 @@ class PostgresRecords:
             known = sorted([*TIMESERIES_METRICS, *FEEDBACK_METRICS])
             raise InvalidRequest(f"unknown metric {metric!r}; known: {', '.join(known)}")
         async with self._connection() as conn:
-            rows = await (await conn.execute(query, params)).fetchall()  # type: ignore[arg-type]
+            rows = await (await conn.execute(query, params)).fetchall()
         return [(r[0], None if r[1] is None else float(r[1]), int(r[2])) for r in rows]
 
     # ------------------------------------------------------------------ feedback

@@ -81,7 +81,8 @@ class PostgresSecurityEdges:
         until: datetime | None = None, action: str | None = None, after_id: int | None = None,
         limit: int = 1000,
     ) -> list[AuditEvent]:
-        where, params = ["TRUE"], {}
+        where: list[str] = ["TRUE"]
+        params: dict[str, Any] = {}
         if tenant is not None:
             where.append("tenant = %(tenant)s")
             params["tenant"] = tenant

@@ -97,7 +97,7 @@ async def _apply(conn: psycopg.AsyncConnection[Any], pending: Sequence[Migration
         if migration.version in done:
             continue
         try:
-            await conn.execute(migration.sql.encode())  # type: ignore[call-overload]
+            await conn.execute(migration.sql.encode())
         except psycopg.Error as exc:
             raise _Failed(migration, exc) from exc
         await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
