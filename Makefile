@@ -32,8 +32,12 @@ test: install
 test-all: install
 	$(BIN)/python -m pytest
 
+# ruff, then the types (mypy: zero errors, strict on domain/ and retrieval/), then the
+# dependency direction of ARCHITECTURE.md (import-linter contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .groundwire .pytest_cache
