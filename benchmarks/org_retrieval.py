@@ -123,7 +123,7 @@ async def run(root: Path, split: str | None, limit: int | None) -> dict[str, Any
     result: dict[str, Any] = {"dataset": root.name, "split": split or "test",
                               "queries": len(qids), "variants": {}}
     for name, ranked in variants.items():
-        per = [retrieval_metrics(r, dataset.qrels[q]) for r, q in zip(ranked, qids)]
+        per = [retrieval_metrics(r, dataset.qrels[q]) for r, q in zip(ranked, qids, strict=True)]
         result["variants"][name] = {
             k: round(float(np.mean([m[k] for m in per])), 4)
             for k in ("ndcg@10", "recall@10", "recall@100", "hit@5")}
