@@ -32,10 +32,12 @@ import numpy as np
 from _common import DATA, report
 
 from groundwire.bootstrap import build_app
+from groundwire.domain import SearchRequest
 from groundwire.quality.datasets import load_dataset
 from groundwire.quality.evaluation import doc_id_of, prepare_index
 from groundwire.quality.metrics import retrieval_metrics
 from groundwire.retrieval.fusion import Ranked, fuse
+from groundwire.retrieval.hybrid import fill_lists
 from groundwire.retrieval.keyword import Bm25Index, Bm25Params
 from groundwire.settings import load_settings
 
@@ -90,15 +92,6 @@ async def run(root: Path, split: str | None, limit: int | None) -> dict[str, Any
                 out.append(doc_of[cid])
             return list(dict.fromkeys(out))
 
-        async def filled(bm25: Bm25Index, query: str, vector: Any, kw: Ranked,
-                         dn: Ranked) -> tuple[Ranked, Ranked]:
-            need_dense = [c for c, _ in kw if c not in dict(dn)]
-            need_kw = [c for c, _ in dn if c not in dict(kw)]
-            extra = await gw.store.vector_scores(index, model, vector.tolist(), need_dense)
-            more = bm25.scores_for(query, need_kw)
-            return (sorted([*kw, *more.items()], key=lambda p: -p[1]),
-                    sorted([*dn, *extra.items()], key=lambda p: -p[1]))
-
         def fused(kw: Ranked, dn: Ranked) -> list[int]:
             return [f.id for f in fuse(kw, dn, method="convex", dense_weight=0.5)]
 
@@ -117,7 +110,8 @@ async def run(root: Path, split: str | None, limit: int | None) -> dict[str, Any
             rows[names[2]].append(documents([c for c, _ in dn]))
             rows[names[3]].append(documents(fused(kw_old, dn)))
             rows[names[4]].append(documents(fused(kw_new, dn)))
-            kw_f, dn_f = await filled(new, query, vector, kw_new, dn)
+            kw_f, dn_f = await fill_lists(gw.store, new, SearchRequest(query=query, index=index),
+                                          model, vector, kw_new, dn)
             rows[names[5]].append(documents(fused(kw_f, dn_f)))
         variants.update(rows)
     result: dict[str, Any] = {"dataset": root.name, "split": split or "test",

@@ -89,32 +89,11 @@ class HybridRetriever:
         QUERY_VECTOR.set((request.query, vector))
         if tuning.fill_scores and keyword_hits and dense_hits:
             t1 = time.perf_counter()
-            keyword_hits, dense_hits = await self._filled(
-                request, bm25, vector, keyword_hits, dense_hits)
+            keyword_hits, dense_hits = await fill_lists(
+                self._store, bm25, request, self.embedder.model_id, vector,
+                keyword_hits, dense_hits)
             timings["fill"] = _ms(t1)
         return Candidates(keyword_hits, dense_hits, timings)
-
-    async def _filled(self, request: SearchRequest, bm25: Bm25Index, vector: Any,
-                      keyword: Ranked, dense: Ranked) -> tuple[Ranked, Ranked]:
-        """Both lists over the union of their candidates, each candidate with its real score
-        on both sides: exact cosine (one primary-key query) for keyword candidates the vector
-        index did not return, BM25 for dense candidates the keyword list did not hold.
-
-        Why: a passage missing from one list otherwise scores 0 there. On E-Manual (34 device
-        manuals in one house style) the HNSW scan at ef_search 100 returned 93 % of the exact
-        top 10, and the misses were often the right section: dense-only nDCG@10 0.27 against
-        0.38 exact, and fusion fell below keyword-only ranking (docs/benchmarks.md)."""
-        in_keyword = {cid for cid, _ in keyword}
-        in_dense = {cid for cid, _ in dense}
-        need_dense = [cid for cid, _ in keyword if cid not in in_dense]
-        need_keyword = [cid for cid, _ in dense if cid not in in_keyword]
-        extra_dense = await self._store.vector_scores(
-            request.index, self.embedder.model_id, vector.tolist(), need_dense, request.access,
-        ) if need_dense else {}
-        extra_keyword = bm25.scores_for(request.query, need_keyword)
-        dense_all = [*dense, *((cid, s) for cid, s in extra_dense.items() if math.isfinite(s))]
-        keyword_all = [*keyword, *((cid, s) for cid, s in extra_keyword.items())]
-        return (sorted(keyword_all, key=lambda p: -p[1]), sorted(dense_all, key=lambda p: -p[1]))
 
     async def _keyword_hits(self, request: SearchRequest, n: int) -> tuple[Bm25Index, Ranked]:
         access = request.access
@@ -198,6 +177,30 @@ class HybridRetriever:
                 break
         timings["total"] = _ms(started)
         return hits, timings
+
+
+async def fill_lists(store: Store, bm25: Bm25Index, request: SearchRequest, model_id: str,
+                     vector: Any, keyword: Ranked, dense: Ranked) -> tuple[Ranked, Ranked]:
+    """Both lists over the union of their candidates, each candidate with its real score on
+    both sides: exact cosine (one primary-key query) for keyword candidates the vector index
+    did not return, BM25 for dense candidates the keyword list did not hold. Each list stays
+    sorted best first.
+
+    Why: a passage missing from one list otherwise scores 0 there. On E-Manual (34 device
+    manuals in one house style) the HNSW scan at ef_search 100 returned 93 % of the exact top
+    10, and the misses were often the right section: dense-only nDCG@10 0.27 against 0.38
+    exact, and fusion fell below keyword-only ranking (docs/benchmarks.md)."""
+    in_keyword = {cid for cid, _ in keyword}
+    in_dense = {cid for cid, _ in dense}
+    need_dense = [cid for cid, _ in keyword if cid not in in_dense]
+    need_keyword = [cid for cid, _ in dense if cid not in in_keyword]
+    extra_dense = await store.vector_scores(
+        request.index, model_id, vector.tolist(), need_dense, request.access,
+    ) if need_dense else {}
+    extra_keyword = bm25.scores_for(request.query, need_keyword)
+    dense_all = [*dense, *((cid, s) for cid, s in extra_dense.items() if math.isfinite(s))]
+    keyword_all = [*keyword, *extra_keyword.items()]
+    return (sorted(keyword_all, key=lambda p: -p[1]), sorted(dense_all, key=lambda p: -p[1]))
 
 
 def _hit(f: Fused, row: StoredChunk, admitted_by: str | None = None) -> Hit:
