@@ -11,13 +11,8 @@ from groundwire.settings import Settings, load_settings, masked
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("GROUNDWIRE_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+def _clean_env(clean_settings_env: None) -> None:
+    """Every test here starts from no GROUNDWIRE_* variables and no config file."""
 
 
 def test_env_overrides_nested_sections(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,13 +64,8 @@ webhook_url = "https://hooks.slack.com/services/{SECRETS["webhook_path"]}"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("GROUNDWIRE_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+def _clean_env(clean_settings_env: None) -> None:
+    """Every test here starts from no GROUNDWIRE_* variables and no config file."""
 
 
 def test_config_show_prints_no_secret(tmp_path: Path) -> None:
