@@ -1,4 +1,7 @@
-"""Built-in embedder factories, registered by provider name in ``groundwire.registry``."""
+"""Built-in embedder factories: entry points of the ``groundwire.embedders`` group in
+``pyproject.toml`` (name: ``embedding.provider``), found through ``groundwire.registry`` exactly
+as a third-party embedder is. ``BUILTIN_EMBEDDERS`` lists the same factories (tests check it
+against the entry points)."""
 
 from __future__ import annotations
 

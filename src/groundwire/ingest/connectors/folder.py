@@ -18,15 +18,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from groundwire.domain import Permissions, SourceItem, parse_permissions
-from groundwire.errors import InvalidRequest, ReadError
+from groundwire.errors import ConfigurationError, InvalidRequest, ReadError
 from groundwire.ingest.parsers.media_types import media_type_for
+
+if TYPE_CHECKING:
+    from groundwire.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,11 @@ class FolderConnector:
         self.include = tuple(_compile(p) for p in include)
         self.exclude = tuple(_compile(p) for p in exclude)
         self.max_bytes = max_bytes
+
+    @property
+    def source(self) -> tuple[str, str]:
+        """``("folder", root)``: the pipeline's source identity (deletion propagation)."""
+        return ("folder", str(self.root))
 
     def items(self) -> Iterator[SourceItem]:
         """The selected files, in sorted path order (directories walked depth-first).
@@ -209,3 +218,54 @@ def _read_sidecar(path: Path) -> _Acl:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         return None, f"{path.name}: {exc}"
 
+
+
+FOLDER_OPTIONS = frozenset({"path", "include", "exclude", "max_bytes"})
+
+
+def from_options(options: Mapping[str, Any], settings: Settings) -> FolderConnector:
+    """The ``folder`` connector factory (entry point ``groundwire.connectors: folder``).
+
+    ``options``: ``path`` (required; a folder or one file, ``~`` expanded, made absolute, so
+    ``source`` is ``("folder", <absolute path>)``); ``include`` (glob list; absent, None or
+    empty: ``settings.ingest.include``); ``exclude`` (glob list; absent or None:
+    ``settings.ingest.exclude``, ``[]``: exclude nothing); ``max_bytes`` (positive int;
+    absent or None: ``settings.ingest.max_file_mb``). Any other key, a missing ``path`` or
+    an ill-typed value raises ``ConfigurationError``. Does no I/O beyond resolving the path.
+    """
+    unknown = sorted(set(options) - FOLDER_OPTIONS)
+    if unknown:
+        raise ConfigurationError(
+            f"folder connector: unknown option(s) {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(FOLDER_OPTIONS))})"
+        )
+    path = options.get("path")
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise ConfigurationError(f"folder connector: option 'path' is required, got {path!r}")
+    cfg = settings.ingest
+    include = _globs(options, "include") or list(cfg.include)
+    exclude = _globs(options, "exclude")
+    max_bytes = options.get("max_bytes")
+    if max_bytes is None:
+        max_bytes = int(cfg.max_file_mb * 1024 * 1024)
+    elif isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
+        raise ConfigurationError(
+            f"folder connector: option 'max_bytes' must be a positive integer, got {max_bytes!r}"
+        )
+    return FolderConnector(
+        Path(path).expanduser().resolve(),
+        include=include,
+        exclude=list(cfg.exclude) if exclude is None else exclude,
+        max_bytes=max_bytes,
+    )
+
+
+def _globs(options: Mapping[str, Any], key: str) -> list[str] | None:
+    value = options.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError(
+            f"folder connector: option {key!r} must be a list of glob strings, got {value!r}"
+        )
+    return list(value)

@@ -1,6 +1,10 @@
 """Built-in parsers: one module per format, each ``SourceItem -> ParsedDocument``.
 
-``BUILTIN_PARSERS`` maps a media type to its parse function; record containers (JSON Lines,
+``BUILTIN_PARSERS`` maps a media type to its parse function. It is not how the pipeline finds
+parsers: each is registered as an entry point of the ``groundwire.parsers`` group in
+``pyproject.toml`` (name: the media type), exactly as a third-party parser is, and
+``groundwire.registry.parsers()`` reads that group; ``tests/unit/test_registry.py`` checks the
+two agree. Record containers (JSON Lines,
 JSON, CSV) are not parsed into one document but expanded into items by
 ``records.iter_records`` (their media types are ``records.RECORD_MEDIA_TYPES``). Parsers raise
 ``groundwire.errors.ParseError`` with a stable ``code``; importing this package loads no
