@@ -8,6 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from groundwire.cli.options import ConfigOpt, parse_when
+from groundwire.cli.output import fail, run_with_app
+from groundwire.errors import InvalidRequest
+
 audit_app = typer.Typer(help="Audit log: export.", no_args_is_help=True)
 
 
@@ -24,20 +28,15 @@ def audit_export(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="TOML config file (default ./groundwire.toml)."),
-    ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Export audit events (questions PII-redacted) as JSON lines, oldest first."""
-    from groundwire.cli.main import _fail, _run, _when
-    from groundwire.errors import InvalidRequest
     from groundwire.security.audit import export_lines
 
     try:
-        since_at, until_at = _when(since), _when(until)
+        since_at, until_at = parse_when(since), parse_when(until)
     except InvalidRequest as exc:
-        _fail(exc, False)
+        fail(exc, False)
         return
 
     async def work(gw: Any) -> int:
@@ -53,6 +52,6 @@ def audit_export(
                 sink.close()
         return written
 
-    lines = _run(config, False, work)
+    lines = run_with_app(config, False, work)
     if out:
         typer.echo(f"wrote {lines} events to {out}", err=True)

@@ -21,7 +21,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from groundwire.cli.main import ConfigOpt, JsonOpt, _emit, _fail, _settings
+from groundwire.cli.options import ConfigOpt, JsonOpt
+from groundwire.cli.output import emit, fail, load_cli_settings
 from groundwire.errors import GroundwireError
 
 T = TypeVar("T")
@@ -32,11 +33,11 @@ db_app: typer.Typer = typer.Typer(help="Database: schema status, migrations, bac
 def _with_url(config: Path | None, as_json: bool,
               work: Callable[[str, Any], Coroutine[Any, Any, T]]) -> T:
     """Run ``work(url, settings)`` against the configured database (the embedded server is
-    started for it and released afterwards); errors exit with ``_fail``'s codes."""
+    started for it and released afterwards); errors exit with ``fail``'s codes."""
     from groundwire.stores.postgres.embedded import EmbeddedPostgres
 
     try:
-        settings = _settings(config)
+        settings = load_cli_settings(config)
         provider = None
         if settings.database_url is not None:
             url = settings.database_url.get_secret_value()
@@ -49,8 +50,7 @@ def _with_url(config: Path | None, as_json: bool,
             if provider is not None:
                 provider.release()
     except GroundwireError as exc:
-        _fail(exc, as_json)
-        raise  # unreachable
+        fail(exc, as_json)
 
 
 @db_app.command("status")
@@ -63,7 +63,7 @@ def db_status(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
 
     result = _with_url(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
         return
     typer.echo(f"schema version {max(result['applied'], default=0)}; "
                f"{len(result['pending'])} pending; job queue schema {result['queue_schema']}")
@@ -92,7 +92,7 @@ def db_migrate(
 
     result = _with_url(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
     elif dry_run:
         for m in result["pending"]:
             typer.echo(f"pending {m['version']:04d}_{m['name']}")
@@ -134,7 +134,7 @@ def db_backup(
 
     result = _with_url(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
     else:
         typer.echo(f"backup {result['backup']} ({result['bytes']} bytes); restore it with "
                    f"`groundwire db restore {result['backup']} --yes`")
@@ -155,12 +155,12 @@ def db_restore(
     from groundwire.stores.postgres.upgrade import restore
 
     if not yes:
-        _fail(InvalidRequest(
+        fail(InvalidRequest(
             f"restoring {dump} replaces every document, key and setting in the configured "
             f"database with the backup's; run again with --yes to confirm",
             code="db.restore_unconfirmed"), as_json)
     if not dump.is_file():
-        _fail(InvalidRequest(f"no backup file {dump}", code="db.backup_missing"), as_json)
+        fail(InvalidRequest(f"no backup file {dump}", code="db.backup_missing"), as_json)
 
     async def work(url: str, settings: Any) -> Any:
         await asyncio.to_thread(restore, url, dump)
@@ -168,6 +168,6 @@ def db_restore(
 
     result = _with_url(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
     else:
         typer.echo(f"restored {result['restored']}")

@@ -12,25 +12,22 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from groundwire.cli.main import ConfigOpt, JsonOpt, _emit, _fail, _settings
+from groundwire.cli.options import ConfigOpt, JsonOpt, TenantOpt
+from groundwire.cli.output import emit, fail, load_cli_settings
 from groundwire.errors import GroundwireError, NotFound
 
 T = TypeVar("T")
 
-# Annotated: cli/main.py imports these while this module imports cli/main (mypy needs the type).
 keys_app: typer.Typer = typer.Typer(help="API keys: create (shown once), list, revoke.",
                                     no_args_is_help=True)
 users_app: typer.Typer = typer.Typer(help="Users and their groups.", no_args_is_help=True)
-
-TenantOpt = Annotated[str | None, typer.Option(
-    "--tenant", "-t", help="Tenant (default security.default_tenant).")]
 
 
 def _with_store(config: Any, as_json: bool, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     from groundwire.bootstrap import build_store
 
     try:
-        settings = _settings(config)
+        settings = load_cli_settings(config)
 
         async def main() -> T:
             store = build_store(settings)
@@ -42,8 +39,7 @@ def _with_store(config: Any, as_json: bool, work: Callable[[Any, Any], Awaitable
 
         return asyncio.run(main())
     except GroundwireError as exc:
-        _fail(exc, as_json)
-        raise
+        fail(exc, as_json)
 
 
 @keys_app.command("create")
@@ -81,7 +77,7 @@ def create(
     if reach is not None:
         out["access"] = access_json(reach)
     if as_json:
-        _emit(out)
+        emit(out)
     else:
         typer.echo(key.token)
         typer.echo(f"id {key.id}  tenant {key.tenant}  user {key.user}  scopes "
@@ -101,7 +97,7 @@ def list_keys(tenant: TenantOpt = None, as_json: JsonOpt = False,
 
     rows = _with_store(config, as_json, work)
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     for r in rows:
         state = "revoked" if r["revoked_at"] else "live"
@@ -121,7 +117,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id (from keys lis
 
     _with_store(config, as_json, work)
     if as_json:
-        _emit({"revoked": key_id})
+        emit({"revoked": key_id})
     else:
         typer.echo(f"revoked {key_id}")
 
@@ -154,7 +150,7 @@ def set_user(
 
     groups = _with_store(config, as_json, work)
     if as_json:
-        _emit({"user": user, "groups": groups})
+        emit({"user": user, "groups": groups})
     else:
         typer.echo(f"{user}: {', '.join(groups) or '(no groups)'}")
 
@@ -169,7 +165,7 @@ def list_users(tenant: TenantOpt = None, as_json: JsonOpt = False,
 
     rows = _with_store(config, as_json, work)
     if as_json:
-        _emit([{"name": r["name"], "groups": list(r["groups"])} for r in rows])
+        emit([{"name": r["name"], "groups": list(r["groups"])} for r in rows])
         return
     for r in rows:
         typer.echo(f"{r['name']}: {', '.join(r['groups']) or '(no groups)'}")

@@ -1,23 +1,65 @@
-"""CLI for evaluation gates: ``eval --contract``, ``eval --compare A B`` and ``evalset``.
+"""CLI for evaluation: ``eval`` (a labelled dataset), its gates ``eval --contract`` and
+``eval --compare A B``, and ``evalset``. ``eval`` is registered in ``cli/main.py``.
 
-Exit codes: those of ``cli/main.py`` (2 invalid input or configuration, 3 not found, ...) and
+Exit codes: those of ``cli/output.py`` (2 invalid input or configuration, 3 not found, ...) and
 ``CONTRACT_MISS_EXIT`` (5) when a contract target is missed.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from groundwire.cli.main import ConfigOpt, IndexOpt, JsonOpt, _emit, _fail, _run, _settings
-from groundwire.errors import GroundwireError
-
-CONTRACT_MISS_EXIT = 5
+from groundwire.cli.options import ConfigOpt, IndexOpt, JsonOpt
+from groundwire.cli.output import CONTRACT_MISS_EXIT, emit, fail, load_cli_settings, run_with_app
+from groundwire.errors import GroundwireError, InvalidRequest
 
 evalset_app = typer.Typer(help="Eval sets from your own data.", no_args_is_help=True)
+
+
+def evaluate(
+    dataset: Annotated[Path | None, typer.Option(help="BEIR-like dataset folder.")] = None,
+    split: Annotated[str | None, typer.Option(help="Query split (queries_<split>.jsonl).")] = None,
+    index: Annotated[
+        str | None, typer.Option(help="Index to (re)use; default: eval-<folder name>.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N queries.")] = None,
+    contract: Annotated[bool, typer.Option(
+        "--contract", help="Check the success contract (section contract of groundwire.toml): "
+        "pass/fail per target, exit 5 on any miss, report kept in the eval history.")] = False,
+    compare: Annotated[tuple[str, str] | None, typer.Option(
+        help="Compare two eval-history reports side by side: ids, 'latest', 'previous' or "
+        "version labels.")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Evaluate: a labelled dataset (--dataset), the success contract (--contract), or two
+    saved reports side by side (--compare A B)."""
+    from groundwire.quality.evaluation import run_evaluation
+
+    if contract or compare:
+        if compare:
+            eval_compare(config, as_json, *compare)
+        else:
+            eval_contract(config, as_json, index)
+        return
+    if dataset is None:
+        fail(InvalidRequest("give --dataset, --contract or --compare A B"), as_json)
+        return
+
+    async def work(gw: Any) -> Any:
+        return await run_evaluation(gw, dataset, split=split, index=index, limit=limit,
+                                    progress=sys.stderr)
+
+    result = run_with_app(config, as_json, work)
+    if as_json:
+        emit(result)
+        return
+    typer.echo(json.dumps(result, indent=2))
 
 
 def eval_contract(config: Path | None, as_json: bool, index: str | None,
@@ -34,9 +76,9 @@ def eval_contract(config: Path | None, as_json: bool, index: str | None,
                                   settings=gw.settings if serving is gw else serving.settings,
                                   progress=sys.stderr)
 
-    report = _run(config, as_json, work)
+    report = run_with_app(config, as_json, work)
     if as_json:
-        _emit(report)
+        emit(report)
     else:
         typer.echo(format_report(report))
     if not report["passed"]:
@@ -48,13 +90,13 @@ def eval_compare(config: Path | None, as_json: bool, a: str, b: str) -> None:
     from groundwire.quality.contract import compare_reports, format_comparison, load_report
 
     try:
-        settings = _settings(config)
+        settings = load_cli_settings(config)
         result = compare_reports(load_report(settings, a), load_report(settings, b))
     except GroundwireError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     if as_json:
-        _emit(result)
+        emit(result)
     else:
         typer.echo(format_comparison(result))
 
@@ -65,14 +107,14 @@ def evalset_history(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
     from groundwire.quality.contract import list_reports
 
     try:
-        reports = list_reports(_settings(config))
+        reports = list_reports(load_cli_settings(config))
     except GroundwireError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     rows = [{k: r.get(k) for k in ("id", "created_at", "label", "index", "fingerprint", "passed")}
             for r in reports]
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     for r in rows:
         typer.echo(f"{r['id']}  {'pass' if r['passed'] else 'FAIL'}  {r['index']}  "
@@ -102,9 +144,9 @@ def evalset_generate(
             gw, index, output, questions=questions, unanswerable=unanswerable, seed=seed,
             use_llm=llm, feedback=feedback, physical=physical)
 
-    info = _run(config, as_json, work)
+    info = run_with_app(config, as_json, work)
     if as_json:
-        _emit(info)
+        emit(info)
     else:
         typer.echo(f"wrote {info['questions']} questions ({info['by_kind']}) and "
                    f"{info['unanswerable']} unanswerable questions to {output}")

@@ -1,15 +1,62 @@
-"""``groundwire tune --auto`` (label-free self-tuning) and ``groundwire adapt`` (on-box domain
-adaptation of the embedder). Registered in ``cli/main.py``."""
+"""``groundwire tune`` (fusion weights from labelled queries, or ``--auto``: label-free
+self-tuning) and ``groundwire adapt`` (on-box domain adaptation of the embedder). Registered in
+``cli/main.py``."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from groundwire.cli.main import ConfigOpt, IndexOpt, JsonOpt, _emit, _run
+from groundwire.cli.options import ConfigOpt, IndexOpt, JsonOpt
+from groundwire.cli.output import emit, fail, load_cli_settings, run_with_app
+from groundwire.errors import InvalidRequest
+
+
+def tune(
+    dataset: Annotated[
+        Path | None, typer.Option(help="BEIR-like dataset folder with labels.")] = None,
+    split: Annotated[str | None, typer.Option(help="Query split to tune on, e.g. train.")] = None,
+    index: Annotated[str | None, typer.Option(help="Index to tune; default: folder name "
+                                                   "(--auto: 'default').")] = None,
+    save: Annotated[bool, typer.Option(help="Write the result to the config file (--auto: "
+                                            "to the store).")] = True,
+    auto: Annotated[bool, typer.Option("--auto", help="Label-free: tune on pseudo-questions "
+                                                      "generated from the index itself.")] = False,
+    questions: Annotated[int | None, typer.Option(
+        help="--auto: pseudo-questions (default autotune.questions).")] = None,
+    seed: Annotated[int, typer.Option(help="--auto: seed of the pseudo-questions.")] = 0,
+    llm_questions: Annotated[int | None, typer.Option(
+        help="--auto: sentence questions the configured LLM rewrites first, one call each "
+             "(default autotune.llm_questions).")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Learn fusion weights for an index from labelled queries (--dataset) or, with --auto,
+    from pseudo-questions on its own corpus; never below BM25 alone."""
+    from groundwire.quality.tuning import run_tuning, save_tuning
+
+    if auto:
+        tune_auto(config, as_json, index or "default", questions, seed, save, llm_questions)
+        return
+    if dataset is None:
+        fail(InvalidRequest("give --dataset (labelled) or --auto (label-free)"), as_json)
+        return
+
+    async def work(gw: Any) -> Any:
+        return await run_tuning(gw, dataset, split=split, index=index, progress=sys.stderr)
+
+    result = run_with_app(config, as_json, work)
+    if save:
+        settings = load_cli_settings(config)
+        result["saved_to"] = str(save_tuning(settings, result["index"], result["best"]["params"]))
+    if as_json:
+        emit(result)
+        return
+    typer.echo(json.dumps(result, indent=2))
 
 
 def tune_auto(config: Any, as_json: bool, index: str, questions: int | None, seed: int,
@@ -28,9 +75,9 @@ def tune_auto(config: Any, as_json: bool, index: str, questions: int | None, see
             out["in_effect"] = gw.tunings.source(index)
         return out
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
         return
     typer.echo(json.dumps(result, indent=2))
 
@@ -55,8 +102,8 @@ def adapt(
                                       seed=seed, progress=None if as_json else sys.stderr)
         return report
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
         return
     typer.echo(json.dumps(result, indent=2))

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from groundwire.cli.main import ConfigOpt, IndexOpt, JsonOpt, _emit, _run
-from groundwire.cli.quality import CONTRACT_MISS_EXIT
+from groundwire.cli.options import ConfigOpt, IndexOpt, JsonOpt
+from groundwire.cli.output import CONTRACT_MISS_EXIT, emit, run_with_app
 
 versions_app = typer.Typer(help="Versioned configurations: build, promote, rollback.",
                            no_args_is_help=True)
@@ -44,15 +44,15 @@ def versions_build(
             return {"job": job.id, "state": job.state, "kind": job.kind}
         return await build_version(gw, index, overrides)
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if background:
         if as_json:
-            _emit(result)
+            emit(result)
         else:
             typer.echo(f"queued version build of {index}: job {result['job']}")
         return
     if as_json:
-        _emit(result)
+        emit(result)
         return
     embedded = sum(r["chunks_embedded"] for r in result["ingest"])
     reused = sum(r["chunks_reused"] for r in result["ingest"])
@@ -77,9 +77,9 @@ def versions_promote(
     async def work(gw: Any) -> Any:
         return await promote(gw, index, version, force=force, progress=sys.stderr)
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
     else:
         typer.echo(format_report(result["report"]))
         verdict = ("promoted" + (" (forced)" if result["forced"] else "")
@@ -98,9 +98,9 @@ def versions_rollback(index: IndexOpt = "default", as_json: JsonOpt = False,
     async def work(gw: Any) -> Any:
         return await rollback(gw, index)
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
     else:
         typer.echo(f"{index} -> {result['physical']} (was {result['rolled_back_from']})")
 
@@ -114,9 +114,9 @@ def versions_list(index: IndexOpt = "default", as_json: JsonOpt = False,
     async def work(gw: Any) -> Any:
         return await list_versions(gw, index)
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
         return
     for v in result["versions"]:
         live = "*" if v["physical"] == result["live"] else " "
@@ -143,9 +143,9 @@ def versions_shadow(
     async def work(gw: Any) -> Any:
         return await shadow(gw, index, version, sample=sample)
 
-    result = _run(config, as_json, work)
+    result = run_with_app(config, as_json, work)
     if as_json:
-        _emit(result)
+        emit(result)
         return
     typer.echo(f"{result['questions']} questions: same top-1 {result['same_top1_rate']}, "
                f"mean top-10 overlap {result['mean_overlap']}")

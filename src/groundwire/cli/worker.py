@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from groundwire.cli.main import ConfigOpt, _run
+from groundwire.cli.options import ConfigOpt
+from groundwire.cli.output import run_with_app
 
 
 def worker(
@@ -32,4 +33,4 @@ def worker(
         typer.echo(f"worker started (queues: {', '.join(queue or []) or 'all'})", err=True)
         await run_worker(gw, concurrency=concurrency, queues=queue, wait=wait)
 
-    _run(config, False, work)
+    run_with_app(config, False, work)

@@ -1,0 +1,116 @@
+"""``groundwire ingest`` (index a folder or file) and ``groundwire status`` (an index's document
+counts, errors, retrieval parameters and who may read it). Registered in ``cli/main.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from groundwire.cli.options import ConfigOpt, IndexOpt, JsonOpt
+from groundwire.cli.output import emit, run_with_app
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Folder (recursive) or file to ingest.")],
+    index: IndexOpt = "default",
+    include: Annotated[list[str] | None, typer.Option(help="Glob to include (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob to exclude (repeatable).")] = None,
+    retry_failed: Annotated[bool, typer.Option(help="Re-process failed documents.")] = False,
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", "-t", help="Tenant the documents belong to (default "
+        "security.default_tenant). Who may read each one comes from sidecars "
+        "(<file>.permissions.json, .permissions.json per folder), front matter or record "
+        "fields, else security.default_readers.")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Ingest PATH: new and changed documents are indexed, vanished ones removed."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), transient=as_json, console=Console(stderr=True),
+    )
+    task = progress.add_task("ingesting", total=None)
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    from groundwire.security.visibility import access_json, admin_only_note
+
+    async def work(gw: Any) -> Any:
+        with progress:
+            report = await gw.ingest_path(
+                path, index=index, include=include, exclude=exclude,
+                retry_failed=retry_failed, progress=on_progress, tenant=tenant,
+            )
+        physical, _ = await gw.versions.resolve(gw, index)
+        owner = tenant or gw.settings.security.default_tenant
+        return report, owner, await gw.store.access_summary(tenant=owner, index=physical)
+
+    report, owner, access = run_with_app(config, as_json, work)
+    data = report.as_json()
+    if as_json:
+        emit({**data, "access": access_json(access)})
+    else:
+        docs = data["documents"]
+        typer.echo(
+            f"indexed {docs['indexed']}, unchanged {docs['unchanged']}, failed {docs['failed']}, "
+            f"deleted {docs['deleted']}; embedded {data['chunks_embedded']} chunks "
+            f"(reused {data['chunks_reused']})"
+        )
+        for code, count in sorted(data["errors"].items()):
+            typer.echo(f"  {code}: {count}")
+        note = admin_only_note(access, tenant=owner)
+        if note:
+            typer.secho(f"note: {note}", fg="yellow", err=True)
+
+
+
+def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Document counts by state and errors by code."""
+
+    from groundwire.domain import DocumentState
+    from groundwire.quality.autotune import tuning_status
+    from groundwire.security.visibility import access_json, admin_only_note
+
+    async def work(gw: Any) -> Any:
+        stats = await gw.stats(index)
+        failed = await gw.documents(index, state=DocumentState.FAILED, limit=20)
+        access = await gw.store.access_summary(index=stats.name)  # every tenant
+        return stats, failed, tuning_status(gw, index), access
+
+    stats, failed, retrieval, access = run_with_app(config, as_json, work)
+    data = {
+        "index": stats.name,
+        "documents": dict(stats.documents_by_state),
+        "errors": dict(stats.errors_by_code),
+        "chunks": stats.chunks,
+        "generation": stats.generation,
+        "failed_examples": [
+            {"uri": d.uri, "error_code": d.error_code, "error_message": d.error_message}
+            for d in failed
+        ],
+        "retrieval": retrieval,
+        "access": access_json(access),
+    }
+    if as_json:
+        emit(data)
+        return
+    typer.echo(f"index {data['index']} (generation {data['generation']}, {data['chunks']} chunks)")
+    typer.echo(f"  retrieval ({retrieval['source']}): {retrieval['params']}")
+    if retrieval.get("auto"):
+        auto = retrieval["auto"]
+        typer.echo(f"  auto-tuned {auto.get('tuned_at')} on generation {auto.get('generation')}: "
+                   f"{auto.get('questions')} pseudo-questions, held-out nDCG@10 "
+                   f"{auto.get('held_out_ndcg@10')}; {auto.get('reason')}")
+    for state, n in data["documents"].items():
+        typer.echo(f"  {state:<8} {n}")
+    for d in data["failed_examples"]:
+        typer.echo(f"  failed: {d['uri']}  [{d['error_code']}] {d['error_message']}")
+    note = admin_only_note(access)
+    if note:
+        typer.echo(f"  note: {note}")
