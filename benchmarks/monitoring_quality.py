@@ -39,7 +39,6 @@ from groundwire.bootstrap import build_app  # noqa: E402
 from groundwire.domain import SearchRequest  # noqa: E402
 from groundwire.monitoring.drift import embedding_drift, psi, score_drift  # noqa: E402
 from groundwire.monitoring.gaps import cluster_labels  # noqa: E402
-from groundwire.retrieval.hybrid import QUERY_VECTOR  # noqa: E402
 from groundwire.settings import MonitoringSettings, load_settings  # noqa: E402
 
 INDEX = "monitoring-bench"
@@ -58,13 +57,10 @@ async def observe(questions: dict[str, list[str]]) -> dict[str, list[tuple[float
         for topic, texts in questions.items():
             out[topic] = []
             for text in texts:
-                QUERY_VECTOR.set(None)
-                hits, _ = await gw.retriever.search_with_timings(
-                    SearchRequest(text, index=INDEX, top_k=5))
-                seen = QUERY_VECTOR.get()
-                assert seen is not None
-                top = max(h.vector_score for h in hits if h.vector_score is not None)
-                out[topic].append((float(top), np.asarray(seen[1], dtype=np.float64)))
+                result = await gw.retriever.retrieve(SearchRequest(text, index=INDEX, top_k=5))
+                assert result.query_vector is not None
+                top = max(h.vector_score for h in result.hits if h.vector_score is not None)
+                out[topic].append((float(top), np.asarray(result.query_vector, dtype=np.float64)))
     return out
 
 

@@ -74,7 +74,7 @@ async def run(root: Path, split: str | None, limit: int | None) -> dict[str, Any
     variants["reference bm25s (whole passages, k1 1.2 b 0.75)"] = reference_bm25(
         dataset.corpus, texts)
     async with build_app(settings) as gw:
-        index, _ = await prepare_index(gw, dataset, None, None)
+        index, _ = await prepare_index(gw.engine, dataset, None, None)
         _, chunks = await gw.store.keyword_corpus(index)
         doc_of = {c.chunk_id: doc_id_of(c.uri) for c in chunks}
         text_of = {c.chunk_id: c.text for c in chunks}

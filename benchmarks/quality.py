@@ -34,8 +34,8 @@ async def run(datasets: list[Path], limit: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {"default": default.model_dump(), "datasets": {}}
     async with build_app(settings) as gw:
         for ds in datasets:
-            grid = await run_tuning(gw, ds, progress=None, configs_out=True)
-            evaluation = await run_evaluation(gw, ds, limit=limit, progress=None)
+            grid = await run_tuning(gw.engine, ds, progress=None, configs_out=True)
+            evaluation = await run_evaluation(gw.engine, ds, limit=limit, progress=None)
             out["datasets"][ds.name] = {"grid": grid, "eval": evaluation}
     return out
 

@@ -76,7 +76,7 @@ def _params(c: RetrievalTuning) -> str:
 async def run_dataset(gw: Any, root: Path, limit: int | None, seeds: list[int]
                       ) -> dict[str, Any]:
     test = load_dataset(root)
-    name, ingest = await prepare_index(gw, test, None, None)
+    name, ingest = await prepare_index(gw.engine, test, None, None)
     _, chunks = await gw.store.keyword_corpus(name)
     doc_of = {c.chunk_id: doc_id_of(c.uri) for c in chunks}
     pseudo_doc = {c.chunk_id: str(c.document_id) for c in chunks}
@@ -106,7 +106,8 @@ async def run_dataset(gw: Any, root: Path, limit: int | None, seeds: list[int]
     oracle = max(grid(), key=lambda c: float(scores(scored_lists, test.qrels, doc_of, c).mean()))
     runs = []
     for seed in seeds:
-        result = await autotune(gw, name, questions=gw.settings.autotune.questions, seed=seed)
+        result = await autotune(gw.engine, name, questions=gw.settings.autotune.questions,
+                                seed=seed)
         runs.append({"seed": seed, "params": _params(result.tuning),
                      "promoted": result.promoted, "ndcg@10": label_score(result.tuning),
                      "seconds": result.evidence["seconds"],
@@ -117,7 +118,7 @@ async def run_dataset(gw: Any, root: Path, limit: int | None, seeds: list[int]
     # Query-adaptive strength chosen on the held-out pseudo-questions of the first seed.
     pseudo = generate_pseudo_questions(chunks, gw.settings.autotune.questions, seeds[0])
     _, held = split_questions(pseudo, 0.5, seeds[0])
-    held_lists = await collect_lists_cloze(gw, name, held, chunks, seed=seeds[0])
+    held_lists = await collect_lists_cloze(gw.engine, name, held, chunks, seed=seeds[0])
     pseudo_rows = [(str(i), item.keyword, item.dense) for i, item in enumerate(held_lists)]
     pseudo_qrels = {str(i): {str(item.question.document_id): 1}
                     for i, item in enumerate(held_lists)}

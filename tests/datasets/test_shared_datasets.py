@@ -50,11 +50,11 @@ async def gw(shared_db: str, real_embedder: Any, tmp_path: Path) -> AsyncIterato
 
 async def test_scifact_default_and_tuned(gw: Any, shared_db: str, real_embedder: Any,
                                          tmp_path: Path) -> None:
-    default = await run_evaluation(gw, DATA / "scifact", answer_limit=0, progress=None)
+    default = await run_evaluation(gw.engine, DATA / "scifact", answer_limit=0, progress=None)
     print("scifact default", default["metrics"], default["latency_ms"])
     assert default["metrics"]["ndcg@10"] >= 0.736
 
-    tuned = await run_tuning(gw, DATA / "scifact", split="train", progress=None)
+    tuned = await run_tuning(gw.engine, DATA / "scifact", split="train", progress=None)
     print("scifact tune", tuned["baselines"], tuned["best"], tuned["oracle"])
     assert tuned["best"]["ndcg@10"] >= tuned["baselines"]["bm25"]
 
@@ -71,7 +71,7 @@ async def test_scifact_default_and_tuned(gw: Any, shared_db: str, real_embedder:
 
 
 async def test_squad_hit_at_5(gw: Any) -> None:
-    result = await run_evaluation(gw, DATA / "squad-v1.1-dev", answer_limit=100, progress=None)
+    result = await run_evaluation(gw.engine, DATA / "squad-v1.1-dev", answer_limit=100, progress=None)
     print("squad default", result["metrics"], result.get("answer_em"), result.get("answer_f1"))
     assert result["queries"] > 10000
     assert result["metrics"]["hit@5"] >= 0.94
@@ -83,8 +83,8 @@ async def test_organisation_text_default_beats_keyword_ranking(
         gw: Any, name: str, reference_bm25: float, floor: float) -> None:
     """Fusion must add to the keyword ranking on text where the small embedder is weak (the
     0.1 default scored 0.500 on E-Manual against its own keyword-only 0.575)."""
-    default = await run_evaluation(gw, DATA / name, answer_limit=0, progress=None)
-    lists = await run_tuning(gw, DATA / name, progress=None)
+    default = await run_evaluation(gw.engine, DATA / name, answer_limit=0, progress=None)
+    lists = await run_tuning(gw.engine, DATA / name, progress=None)
     print(name, default["metrics"], lists["baselines"])
     ndcg = default["metrics"]["ndcg@10"]
     assert ndcg >= floor

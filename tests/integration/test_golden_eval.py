@@ -20,8 +20,8 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 
 async def test_golden_set_meets_quality_floor(make_settings: Any, real_embedder: Any) -> None:
     async with build_app(make_settings(), embedder=real_embedder) as gw:
-        first = await run_evaluation(gw, GOLDEN, progress=None)
-        second = await run_evaluation(gw, GOLDEN, progress=None)
+        first = await run_evaluation(gw.engine, GOLDEN, progress=None)
+        second = await run_evaluation(gw.engine, GOLDEN, progress=None)
     assert first["queries"] == 20
     assert first["metrics"]["ndcg@10"] >= 0.85
     assert first["metrics"]["hit@5"] >= 0.95
@@ -40,7 +40,7 @@ async def test_tune_never_below_bm25_and_is_saved(
     monkeypatch.chdir(tmp_path)
     settings = make_settings()
     async with build_app(settings, embedder=real_embedder) as gw:
-        result = await run_tuning(gw, GOLDEN, progress=None)
+        result = await run_tuning(gw.engine, GOLDEN, progress=None)
     assert result["best"]["ndcg@10"] >= result["baselines"]["bm25"]
     assert result["oracle"]["ndcg@10"] >= result["best"]["ndcg@10"]
     path = save_tuning(settings, result["index"], result["best"]["params"])
@@ -56,14 +56,14 @@ async def test_eval_reports_the_settings_actually_in_effect(
     """A stored self-tuning is what retrieval uses, so it is what the report shows (it once
     reported the configured 0.5 while an auto-tuned 0.45 was in effect)."""
     async with build_app(make_settings(), embedder=real_embedder) as gw:
-        first = await run_evaluation(gw, GOLDEN, progress=None)
+        first = await run_evaluation(gw.engine, GOLDEN, progress=None)
         assert first["retrieval"]["source"] == "default"
         assert first["retrieval"]["dense_weight"] == gw.settings.retrieval.dense_weight
         assert first["retrieval"]["bm25_k1"] == gw.settings.retrieval.bm25_k1
         await gw.store.save_index_tuning(
             first["index"], {"fusion": "convex", "dense_weight": 0.35}, {}, 0)
         await gw.tunings.reload(gw.store)
-        second = await run_evaluation(gw, GOLDEN, progress=None)
+        second = await run_evaluation(gw.engine, GOLDEN, progress=None)
     assert second["retrieval"]["source"] == "auto"
     assert second["retrieval"]["dense_weight"] == 0.35
 
@@ -83,6 +83,6 @@ async def test_eval_refuses_a_corpus_that_did_not_ingest_completely(
     (root / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\ta\t1\n")
     async with build_app(make_settings(), embedder=real_embedder) as gw:
         with pytest.raises(InvalidRequest) as info:
-            await run_evaluation(gw, root, progress=None)
+            await run_evaluation(gw.engine, root, progress=None)
     assert info.value.code == "eval.corpus_incomplete"
     assert "did not ingest completely" in str(info.value)

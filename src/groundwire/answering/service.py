@@ -72,7 +72,11 @@ class AnswerRestart:
 
 @dataclass(frozen=True, slots=True)
 class AnswerDone:
+    """The final answer; ``query_vector`` is the question's embedding when retrieval made one
+    (answer records reuse it instead of embedding the question again)."""
+
     answer: Answer
+    query_vector: Any | None = None
 
 
 AnswerEvent = AnswerDelta | AnswerRestart | AnswerDone
@@ -123,10 +127,14 @@ class AnswerService:
             await self.llm.chain.aclose()
 
     async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
-        final: Answer | None = None
+        return (await self.answer(request, principal=principal)).answer
+
+    async def answer(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> AnswerDone:
+        """``ask`` with the query vector: the final event of the non-streamed flow."""
+        final: AnswerDone | None = None
         async for event in self._guarded(request, self._run(request, principal, stream=False)):
             if isinstance(event, AnswerDone):
-                final = event.answer
+                final = event
         assert final is not None
         return final
 
@@ -164,7 +172,7 @@ class AnswerService:
                         yield AnswerDelta(rest)
                     answer = await loop.run_in_executor(
                         self._pool, self.guard.answer, request.index, event.answer)
-                    yield AnswerDone(answer)
+                    yield AnswerDone(answer, event.query_vector)
                 else:
                     yield event
 
@@ -173,7 +181,8 @@ class AnswerService:
     ) -> AsyncIterator[AnswerEvent]:
         started = time.perf_counter()
         search = replace(request, top_k=max(request.top_k, self._passages))
-        hits, timings = await self._retriever.search_with_timings(search)
+        retrieval = await self._retriever.retrieve(search)
+        hits, timings = retrieval.hits, retrieval.timings_ms
         top = hits[: self._passages]
         timings = dict(timings)
         timings["retrieval"] = timings.pop("total", _ms(started))
@@ -188,7 +197,8 @@ class AnswerService:
 
         def done(answer: Answer, **changes: Any) -> AnswerDone:
             total = {**timings, "total": _ms(started)}
-            return AnswerDone(replace(answer, timings_ms=total, **changes))
+            return AnswerDone(replace(answer, timings_ms=total, **changes),
+                              retrieval.query_vector)
 
         llm = self.llm
         if llm is None or extractive.abstained:

@@ -38,7 +38,7 @@ def is_operator(gw: Groundwire, principal: Principal) -> bool:
 async def _tenancy(gw: Groundwire, principal: Principal, index: str) -> tuple[str, bool, bool]:
     check_index_name(index)
     try:
-        physical, _ = await gw.versions.resolve(gw, index)
+        physical, _ = await gw.versions.resolve(index)
     except NotFound:
         physical = index
     mine, others = await gw.store.index_tenancy(physical, principal.tenant)

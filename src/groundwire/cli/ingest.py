@@ -47,7 +47,7 @@ def ingest(
                 path, index=index, include=include, exclude=exclude,
                 retry_failed=retry_failed, progress=on_progress, tenant=tenant,
             )
-        physical, _ = await gw.versions.resolve(gw, index)
+        physical, _ = await gw.versions.resolve(index)
         owner = tenant or gw.settings.security.default_tenant
         return report, owner, await gw.store.access_summary(tenant=owner, index=physical)
 
@@ -81,7 +81,7 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
         stats = await gw.stats(index)
         failed = await gw.documents(index, state=DocumentState.FAILED, limit=20)
         access = await gw.store.access_summary(index=stats.name)  # every tenant
-        return stats, failed, tuning_status(gw, index), access
+        return stats, failed, tuning_status(gw.engine, index), access
 
     stats, failed, retrieval, access = run_with_app(config, as_json, work)
     data = {

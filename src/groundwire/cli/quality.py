@@ -52,7 +52,7 @@ def evaluate(
         return
 
     async def work(gw: Any) -> Any:
-        return await run_evaluation(gw, dataset, split=split, index=index, limit=limit,
+        return await run_evaluation(gw.engine, dataset, split=split, index=index, limit=limit,
                                     progress=sys.stderr)
 
     result = run_with_app(config, as_json, work)
@@ -73,7 +73,7 @@ def eval_contract(config: Path | None, as_json: bool, index: str | None,
         physical, serving, live_label = await live_target(
             gw, index or gw.settings.contract.index)
         return await run_contract(serving, index=physical, label=label or live_label,
-                                  settings=gw.settings if serving is gw else serving.settings,
+                                  settings=serving.settings,
                                   progress=sys.stderr)
 
     report = run_with_app(config, as_json, work)

@@ -47,7 +47,8 @@ def tune(
         return
 
     async def work(gw: Any) -> Any:
-        return await run_tuning(gw, dataset, split=split, index=index, progress=sys.stderr)
+        return await run_tuning(gw.engine, dataset, split=split, index=index,
+                                progress=sys.stderr)
 
     result = run_with_app(config, as_json, work)
     if save:
@@ -66,11 +67,12 @@ def tune_auto(config: Any, as_json: bool, index: str, questions: int | None, see
 
     async def work(gw: Any) -> Any:
         await gw.stats(index)  # NotFound (exit 3) for an unknown index
-        result = await autotune(gw, index, questions=questions or gw.settings.autotune.questions,
+        result = await autotune(gw.engine, index,
+                                questions=questions or gw.settings.autotune.questions,
                                 seed=seed, llm_questions=llm_questions)
         out = result.as_json()
         if save:
-            await save_autotune(gw, result)
+            await save_autotune(gw.engine, result)
             out["saved"] = "store (table index_tuning)"
             out["in_effect"] = gw.tunings.source(index)
         return out
@@ -98,7 +100,8 @@ def adapt(
 
     async def work(gw: Any) -> Any:
         await gw.stats(index)
-        report = await adapt_embedder(gw, index, max_minutes=max_minutes, questions=questions,
+        report = await adapt_embedder(gw.engine, index, max_minutes=max_minutes,
+                                      questions=questions,
                                       seed=seed, progress=None if as_json else sys.stderr)
         return report
 

@@ -1,9 +1,11 @@
 """The task bodies of background jobs, and the procrastinate App they are registered on.
 
 Each task takes only ``job_id``; its parameters live in the ``jobs`` row. A task runs in a
-worker process whose Groundwire facade is in the job context (``additional_context``:
-``groundwire`` and ``jobs``). Every attempt: mark the row running → run the work with a
-progress writer → succeeded (result) / queued again or failed for good (error) / cancelled.
+worker process whose job context (``additional_context``) holds the job service (``jobs``)
+and the work of each job kind (``handlers``: kind -> ``Work``, given by the application,
+``operations.job_handlers``); this package never imports the application. Every attempt:
+mark the row running → run the work with a progress writer → succeeded (result) / queued
+again or failed for good (error) / cancelled.
 
 Retries: ``RetryStrategy`` with exponential backoff (``jobs.retry_backoff_s ** n`` s) up to
 ``jobs.max_attempts`` attempts in all (procrastinate's ``max_attempts`` counts retries).
@@ -18,21 +20,38 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from groundwire.jobs.states import FAILED, state_after_failure
+from groundwire.jobs.states import FAILED, JobRecord, state_after_failure
 
 if TYPE_CHECKING:
     import procrastinate
     from procrastinate.job_context import JobContext
 
-    from groundwire.app import Groundwire
-    from groundwire.jobs.service import JobService
     from groundwire.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobRows(Protocol):
+    """The job rows an attempt updates (``jobs/service.py`` ``JobService`` implements it)."""
+
+    @property
+    def settings(self) -> JobSettings: ...
+
+    async def start_attempt(self, job_id: str, *, queue_job_id: int, worker: str
+                            ) -> JobRecord | None: ...
+
+    async def progress(self, job_id: str, done: int, total: int, stage: str = "") -> None: ...
+
+    async def succeed(self, job_id: str, result: Any) -> None: ...
+
+    async def attempt_failed(self, job_id: str, error: dict[str, Any], *,
+                             final: bool) -> None: ...
+
+    async def cancelled(self, job_id: str) -> None: ...
 
 
 def retry_strategy(settings: JobSettings) -> procrastinate.RetryStrategy:
@@ -54,21 +73,23 @@ def build_queue_app(conninfo: str, settings: JobSettings,
         kwargs={"application_name": "groundwire-jobs",
                 "prepare_threshold": prepare_threshold}))
     retry = retry_strategy(settings)
-    for name, queue, body in (("groundwire.ingest", "ingest", _ingest),
-                              ("groundwire.assessment", "assess", _assessment),
-                              ("groundwire.version_build", "versions", _version_build)):
-        app.task(name=name, queue=queue, pass_context=True, retry=retry)(_task(body))
+    for kind, queue in (("ingest", "ingest"), ("assessment", "assess"),
+                        ("version_build", "versions")):
+        app.task(name=f"groundwire.{kind}", queue=queue, pass_context=True,
+                 retry=retry)(_task(kind))
     return app
 
 
-Work = Callable[["Groundwire", dict[str, Any], "ProgressWriter"], Awaitable[Any]]
+Work = Callable[[dict[str, Any], "ProgressWriter"], Awaitable[Any]]
+"""The work of one job kind: ``(params, progress) -> JSON-able result``."""
 
 
-def _task(work: Work) -> Callable[..., Awaitable[None]]:
+def _task(kind: str) -> Callable[..., Awaitable[None]]:
     async def run(context: JobContext, job_id: str) -> None:
-        await run_attempt(context, job_id, work)
+        handlers: dict[str, Work] = context.additional_context["handlers"]
+        await run_attempt(context, job_id, handlers[kind])
 
-    run.__name__ = work.__name__.lstrip("_")
+    run.__name__ = kind
     return run
 
 
@@ -76,7 +97,7 @@ class ProgressWriter:
     """Collects progress from the work (any thread) and writes it to the row every
     ``interval_s`` (and once at the end)."""
 
-    def __init__(self, jobs: JobService, job_id: str, interval_s: float) -> None:
+    def __init__(self, jobs: JobRows, job_id: str, interval_s: float) -> None:
         self._jobs, self._id, self._interval = jobs, job_id, interval_s
         self._latest: tuple[int, int, str] | None = None
         self._written: tuple[int, int, str] | None = None
@@ -113,8 +134,7 @@ async def run_attempt(context: JobContext, job_id: str, work: Work) -> None:
     from procrastinate.job_context import AbortReason
 
     extra = context.additional_context
-    jobs: JobService = extra["jobs"]
-    gw: Groundwire = extra["groundwire"]
+    jobs: JobRows = extra["jobs"]
     job = context.job
     assert job.id is not None
     record = await jobs.start_attempt(job_id, queue_job_id=job.id, worker=WORKER_NAME)
@@ -124,7 +144,7 @@ async def run_attempt(context: JobContext, job_id: str, work: Work) -> None:
     progress = ProgressWriter(jobs, job_id, jobs.settings.poll_interval_s / 2)
     progress.start()
     try:
-        result = await work(gw, record.params, progress)
+        result = await work(record.params, progress)
         await progress.stop()
         await progress.flush()
     except asyncio.CancelledError:
@@ -146,33 +166,3 @@ async def run_attempt(context: JobContext, job_id: str, work: Work) -> None:
                     " (final)" if final else "", exc)
         raise
     await jobs.succeed(job_id, result)
-
-
-async def _ingest(gw: Groundwire, params: dict[str, Any], progress: ProgressWriter) -> Any:
-    report = await gw.ingest_path(params["path"], index=params["index"],
-                                  retry_failed=params.get("retry_failed", False),
-                                  progress=progress.update, tenant=params["tenant"])
-    gw.start_autotune_if_material(params["index"], report)
-    return report.as_json()
-
-
-async def _assessment(gw: Groundwire, params: dict[str, Any], progress: ProgressWriter) -> Any:
-    from groundwire.assess.runner import run_assessment
-    from groundwire.assess.source import AssessmentSource
-
-    path, index = params.get("path"), params.get("index")
-    source = (AssessmentSource.of_path(path) if path is not None
-              else AssessmentSource.of_index(index or "default"))
-    return await run_assessment(source, gw.settings, embedder=gw.retriever.embedder,
-                                store=gw.store, questions=params.get("questions"),
-                                progress=progress.stage)
-
-
-async def _version_build(gw: Groundwire, params: dict[str, Any],
-                         progress: ProgressWriter) -> Any:
-    from groundwire.versions.service import build_version
-
-    return await build_version(gw, params["index"], params.get("overrides") or {},
-                               progress=progress.update)
-
-

@@ -1,7 +1,8 @@
 """``run_worker``: run jobs until stopped (or, with ``wait=False``, until the queue is empty).
 
-A procrastinate worker on the job service's App, with the Groundwire facade in the job
-context, plus a side task that re-queues jobs whose worker died: every few seconds it asks for
+A procrastinate worker on the job service's App, with the job service and the work of each
+job kind (``WorkerHost.job_handlers()``) in the job context, plus a side task that
+re-queues jobs whose worker died: every few seconds it asks for
 running jobs whose worker sent no heartbeat for ``jobs.stalled_after_s`` and puts them back in
 the queue (``JobService.requeue_stalled``). Workers beat every ``stalled_after_s / 3`` seconds,
 so a live worker's jobs are never taken from it.
@@ -15,13 +16,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from groundwire.jobs.tasks import WORKER_NAME
+from groundwire.jobs.tasks import WORKER_NAME, Work
 
 if TYPE_CHECKING:
-    from groundwire.app import Groundwire
     from groundwire.jobs.service import JobService
+
+
+class WorkerHost(Protocol):
+    """What a worker runs with: an open job service and the work of each job kind (the
+    application gives both)."""
+
+    @property
+    def jobs(self) -> JobService | None: ...
+
+    def job_handlers(self) -> dict[str, Work]: ...
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +49,11 @@ async def requeue_stalled_forever(jobs: JobService) -> None:
         await asyncio.sleep(interval)
 
 
-async def run_worker(gw: Groundwire, *, concurrency: int | None = None,
+async def run_worker(gw: WorkerHost, *, concurrency: int | None = None,
                      queues: list[str] | None = None, wait: bool = True,
                      install_signal_handlers: bool = True,
                      shutdown_graceful_timeout: float | None = None) -> None:
-    """Run jobs with ``gw`` (opened, with its job service open). ``wait=False``: take jobs
+    """Run jobs of ``gw``'s job service (open) with its handlers. ``wait=False``: take jobs
     until none is ready, then return. On stop, running jobs get ``shutdown_graceful_timeout``
     seconds to finish (None: as long as they need); then they are interrupted and go back to
     the queue (an attempt is counted)."""
@@ -64,7 +74,7 @@ async def run_worker(gw: Groundwire, *, concurrency: int | None = None,
             abort_job_polling_interval=cfg.poll_interval_s,
             update_heartbeat_interval=max(cfg.stalled_after_s / 3, 0.2),
             stalled_worker_timeout=cfg.stalled_after_s,
-            additional_context={"groundwire": gw, "jobs": jobs},
+            additional_context={"handlers": gw.job_handlers(), "jobs": jobs},
             install_signal_handlers=install_signal_handlers,
             shutdown_graceful_timeout=shutdown_graceful_timeout,  # type: ignore[arg-type]
         )

@@ -1,7 +1,7 @@
 """On-box domain adaptation of the embedder (``groundwire adapt``): bounded-time contrastive
 fine-tuning on pseudo (question, passage) pairs of an index, kept only if it helps.
 
-``adapt_embedder(gw, index, max_minutes=...)``:
+``adapt_embedder(engine, index, max_minutes=...)``:
 
 1. pseudo-questions from the index's chunks (``quality/pseudo_questions.py``), split by
    document into training pairs and held-out questions (no document in both);
@@ -55,7 +55,7 @@ from groundwire.retrieval.keyword import Bm25Index, Bm25Params
 from groundwire.stores.base import StoredChunk
 
 if TYPE_CHECKING:
-    from groundwire.app import Groundwire
+    from groundwire.engine import IndexEngine
 
 BATCH_SIZE = 32
 LEARNING_RATE = 2e-5
@@ -180,7 +180,7 @@ def should_keep(steps: int, gain: float, se: float) -> bool:
 
 
 async def adapt_embedder(
-    gw: Groundwire,
+    engine: IndexEngine,
     index: str,
     *,
     max_minutes: float = 10.0,
@@ -191,21 +191,21 @@ async def adapt_embedder(
 ) -> dict[str, Any]:
     """Fine-tune, compare on held-out pseudo-questions, keep only on improvement (see the
     module docstring). Returns the report (``kept``, gains, wall clock, model id and path)."""
-    report, _ = await adapt_and_compare(gw, index, max_minutes=max_minutes, questions=questions,
+    report, _ = await adapt_and_compare(engine, index, max_minutes=max_minutes, questions=questions,
                                         seed=seed, eval_chunks=eval_chunks, progress=progress)
     return report
 
 
-def base_model_path(gw: Groundwire) -> Path:
+def base_model_path(engine: IndexEngine) -> Path:
     """Directory of the configured embedding model (the bundled one when unset)."""
     from groundwire.embedding.sentence_transformers import bundled_model_path
 
-    path = gw.settings.embedding.model_path
+    path = engine.settings.embedding.model_path
     return Path(path) if path else bundled_model_path()
 
 
 async def adapt_and_compare(
-    gw: Groundwire,
+    engine: IndexEngine,
     index: str,
     *,
     max_minutes: float = 10.0,
@@ -219,9 +219,9 @@ async def adapt_and_compare(
 
     started = time.perf_counter()
     deadline = started + max_minutes * 60
-    settings = gw.settings
-    base_path = base_model_path(gw)
-    generation, chunks = await gw.store.keyword_corpus(index)
+    settings = engine.settings
+    base_path = base_model_path(engine)
+    generation, chunks = await engine.store.keyword_corpus(index)
     pseudo = generate_pseudo_questions(chunks, questions, seed)
     train_q, held = split_questions(pseudo, 0.2, seed)
     held = held[:HOLDOUT_QUESTIONS]
@@ -240,7 +240,7 @@ async def adapt_and_compare(
     pool = [cloze(source[c.chunk_id], c) if c.chunk_id in source else c for c in pool]
     bm25 = await asyncio.to_thread(Bm25Index, 0, pool, Bm25Params())
     keyword_lists = [bm25.search(q.query, 100) for q in held]
-    fusion = gw.tunings(index).model_dump()
+    fusion = engine.tunings(index).model_dump()
     _say(progress, f"adapt {index}: {len(pairs)} training pairs, {len(held)} held-out "
                    f"questions, evaluation pool {len(pool)} chunks")
 

@@ -1,6 +1,6 @@
 """Label-free self-tuning: learn an index's fusion settings from pseudo-questions on its corpus.
 
-``autotune(gw, index)``:
+``autotune(engine, index)``:
 
 1. generates pseudo-questions from the index's chunks (``quality/pseudo_questions.py``; their
    answer is the document they were written from) and splits them, seeded, into a *tune* half
@@ -38,15 +38,14 @@
 The result (``AutoTuneResult``) holds the settings and the evidence (question counts, held-out
 nDCG@10 of BM25, dense, equal-weight fusion, the default and the choice, the index generation
 and corpus size it was tuned on). ``save_autotune`` stores it (table ``index_tuning``) where
-every process sees it; ``TuningResolver`` serves it to retrieval. Explicit
-``retrieval.per_index`` entries (labelled ``groundwire tune``) win over auto-tuned ones: labels,
-when a user has them, are better evidence than pseudo-questions.
+every process sees it; ``TuningResolver`` (``retrieval/tunings.py``) serves it to retrieval.
+Explicit ``retrieval.per_index`` entries (labelled ``groundwire tune``) win over auto-tuned
+ones: labels, when a user has them, are better evidence than pseudo-questions.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import re
@@ -63,13 +62,15 @@ from groundwire.quality.metrics import ndcg_at
 from groundwire.quality.pseudo_questions import PseudoQuestion, generate_pseudo_questions
 from groundwire.quality.tuning import CANDIDATE_DEPTH, grid, select_configuration
 from groundwire.retrieval.fusion import Ranked, fuse
+from groundwire.retrieval.tunings import TuningResolver, material_change
 from groundwire.settings import RetrievalSettings, RetrievalTuning
 
 if TYPE_CHECKING:
-    from groundwire.app import Groundwire
-    from groundwire.stores.base import Store, StoredChunk
+    from groundwire.engine import IndexEngine
+    from groundwire.stores.base import StoredChunk
 
 log = logging.getLogger(__name__)
+__all__ = ["TuningResolver", "material_change"]  # re-exported: their old home
 _WORDS = re.compile(r"[^\W_][\w'\-]*", re.UNICODE)
 
 DEFAULT_QUESTIONS = 400
@@ -222,12 +223,12 @@ def _copy_check(held_lists: Sequence[QuestionLists], picked: RetrievalTuning,
             "se": round(se, 4), "passed": gap >= -se}
 
 
-async def collect_lists(gw: Groundwire, index: str, questions: Sequence[PseudoQuestion],
+async def collect_lists(engine: IndexEngine, index: str, questions: Sequence[PseudoQuestion],
                         depth: int = CANDIDATE_DEPTH) -> list[QuestionLists]:
     """Both retrievers' candidate lists for each question (one retrieval each)."""
     out = []
     for q in questions:
-        cands = await gw.retriever.candidates(SearchRequest(query=q.query, index=index), depth)
+        cands = await engine.retriever.candidates(SearchRequest(query=q.query, index=index), depth)
         out.append(QuestionLists(q, cands.keyword, cands.dense))
     return out
 
@@ -254,7 +255,7 @@ def keeps_source(question: PseudoQuestion, seed: int, share: float) -> bool:
 
 
 async def collect_lists_cloze(
-    gw: Groundwire, index: str, questions: Sequence[PseudoQuestion],
+    engine: IndexEngine, index: str, questions: Sequence[PseudoQuestion],
     chunks: Sequence[StoredChunk], depth: int = CANDIDATE_DEPTH, *,
     keep_source: float = KEEP_SOURCE, seed: int = 0,
 ) -> list[QuestionLists]:
@@ -292,7 +293,7 @@ async def collect_lists_cloze(
     changed = [replace(by_id[cid], text=text) for cid, text in removed.items()]
     corpus = [replace(c, text=removed[c.chunk_id]) if c.chunk_id in removed else c
               for c in chunks]
-    embedder = gw.retriever.embedder
+    embedder = engine.retriever.embedder
     bm25 = await asyncio.to_thread(Bm25Index, 0, corpus, Bm25Params())
     vectors = await asyncio.to_thread(embedder.encode_passages,
                                       [c.search_text for c in changed])
@@ -300,7 +301,7 @@ async def collect_lists_cloze(
     out = []
     for q in questions:
         keyword = bm25.search(q.query, depth)
-        cands = await gw.retriever.candidates(SearchRequest(query=q.query, index=index), depth)
+        cands = await engine.retriever.candidates(SearchRequest(query=q.query, index=index), depth)
         qv = embedder.encode_query(q.query)
         dense = {cid: s for cid, s in cands.dense}
         for cid in dense.keys() & new_vector.keys():
@@ -315,7 +316,7 @@ async def collect_lists_cloze(
 
 
 async def autotune(
-    gw: Groundwire,
+    engine: IndexEngine,
     index: str,
     *,
     questions: int = DEFAULT_QUESTIONS,
@@ -330,17 +331,17 @@ async def autotune(
     none without an LLM). Nothing is saved here: see ``save_autotune``.
     """
     started = time.perf_counter()
-    generation, chunks = await gw.store.keyword_corpus(index)
+    generation, chunks = await engine.store.keyword_corpus(index)
     doc_of = {c.chunk_id: c.document_id for c in chunks}
     if pseudo is None:
         pseudo = await asyncio.to_thread(generate_pseudo_questions, chunks, questions, seed)
-        wanted = gw.settings.autotune.llm_questions if llm_questions is None else llm_questions
-        pseudo = await with_llm_questions(gw, pseudo, chunks, wanted, seed)
+        wanted = engine.settings.autotune.llm_questions if llm_questions is None else llm_questions
+        pseudo = await with_llm_questions(engine, pseudo, chunks, wanted, seed)
     documents = set(doc_of.values())
     pseudo = [q for q in pseudo if q.document_id in documents]
     tune_q, held_q = split_questions(pseudo, holdout, seed)
-    default = configured_default(gw.settings.retrieval)
-    lists = await collect_lists_cloze(gw, index, [*tune_q, *held_q], chunks, seed=seed)
+    default = configured_default(engine.settings.retrieval)
+    lists = await collect_lists_cloze(engine, index, [*tune_q, *held_q], chunks, seed=seed)
     tune_lists, held_lists = lists[: len(tune_q)], lists[len(tune_q):]
     if len(tune_lists) < 10 or len(held_lists) < 10:
         tuning, promoted = default, False
@@ -361,14 +362,14 @@ async def autotune(
         "generation": generation,
         "documents": len(set(doc_of.values())),
         "chunks": len(chunks),
-        "embedding_model": gw.retriever.embedder.model_id,
+        "embedding_model": engine.retriever.embedder.model_id,
         "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 2),
     })
     return AutoTuneResult(index, tuning, promoted, evidence)
 
 
-async def with_llm_questions(gw: Groundwire, pseudo: Sequence[PseudoQuestion],
+async def with_llm_questions(engine: IndexEngine, pseudo: Sequence[PseudoQuestion],
                              chunks: Sequence[StoredChunk], n: int, seed: int
                              ) -> list[PseudoQuestion]:
     """``pseudo`` with ``n`` of its sentence questions (a seeded draw) replaced by questions
@@ -376,11 +377,11 @@ async def with_llm_questions(gw: Groundwire, pseudo: Sequence[PseudoQuestion],
     sentence question). Unchanged when ``n`` is 0 or no LLM is configured."""
     from groundwire.quality.evalsets import llm_questions
 
-    if n <= 0 or gw.answers.llm is None:
+    if n <= 0 or engine.answers.llm is None:
         return list(pseudo)
     sentence = [i for i, q in enumerate(pseudo) if q.kind == "sentence"]
     chosen = sorted(random.Random(seed + 2).sample(sentence, min(n, len(sentence))))
-    written = await llm_questions(gw, [pseudo[i] for i in chosen],
+    written = await llm_questions(engine, [pseudo[i] for i in chosen],
                                   {c.chunk_id: c for c in chunks})
     out = list(pseudo)
     for i, q in zip(chosen, written, strict=True):
@@ -388,92 +389,20 @@ async def with_llm_questions(gw: Groundwire, pseudo: Sequence[PseudoQuestion],
     return out
 
 
-async def save_autotune(gw: Groundwire, result: AutoTuneResult) -> None:
+async def save_autotune(engine: IndexEngine, result: AutoTuneResult) -> None:
     """Store the result for every process and apply it in this one."""
-    await gw.store.save_index_tuning(result.index, result.tuning.model_dump(), result.evidence,
+    await engine.store.save_index_tuning(result.index, result.tuning.model_dump(), result.evidence,
                                      int(result.evidence.get("generation", 0)))
-    await gw.tunings.reload(gw.store)
+    await engine.tunings.reload(engine.store)
 
 
-class TuningResolver:
-    """``tuning_for(index)`` for the retriever: explicit ``retrieval.per_index`` (labelled
-    ``tune``) first, then the stored auto-tuning when ``autotune.enabled``, then the defaults.
-
-    Auto-tunings are read from the store by ``reload`` (at open, after a save, and every
-    ``autotune.refresh_s`` seconds by ``start``) so tunings saved by another process (the CLI)
-    reach a running server without a restart.
-    """
-
-    def __init__(self, retrieval: RetrievalSettings, *, enabled: bool = True,
-                 refresh_s: float = 30.0) -> None:
-        self._retrieval = retrieval
-        self._enabled = enabled
-        self._refresh_s = refresh_s
-        self.auto: dict[str, RetrievalTuning] = {}
-        self.evidence: dict[str, dict[str, Any]] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    def __call__(self, index: str) -> RetrievalTuning:
-        explicit = self._retrieval.per_index.get(index)
-        if explicit is not None:
-            return explicit
-        if self._enabled and index in self.auto:
-            return self.auto[index]
-        return self._retrieval.for_index(index)
-
-    def source(self, index: str) -> str:
-        """Where ``self(index)`` comes from: ``per_index`` | ``auto`` | ``default``."""
-        if index in self._retrieval.per_index:
-            return "per_index"
-        return "auto" if self._enabled and index in self.auto else "default"
-
-    async def reload(self, store: Store) -> None:
-        records = await store.index_tunings()
-        self.auto = {name: RetrievalTuning(**dict(r.params)) for name, r in records.items()}
-        self.evidence = {name: {**dict(r.evidence), "generation": r.generation,
-                                "created_at": r.created_at.isoformat(timespec="seconds")}
-                         for name, r in records.items()}
-
-    def start(self, store: Store) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(self._refresh_s)
-                try:
-                    await self.reload(store)
-                except Exception as exc:  # noqa: BLE001 - keep serving the last tunings
-                    log.warning("auto-tuning reload failed: %s", exc)
-
-        if self._task is None and self._refresh_s > 0:
-            self._task = asyncio.get_running_loop().create_task(loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-
-def material_change(changed_documents: int, indexed_documents: int,
-                    last: dict[str, Any] | None, *, min_documents: int,
-                    min_change: float) -> bool:
-    """Whether an ingest changed the corpus enough to re-tune: the index has at least
-    ``min_documents`` documents and either was never tuned, or the documents changed by this
-    ingest (indexed + deleted) are at least ``min_change`` of those it was last tuned on."""
-    if indexed_documents < min_documents:
-        return False
-    if last is None:
-        return True
-    base = max(int(last.get("documents", 0)), 1)
-    return changed_documents / base >= min_change
-
-
-def tuning_status(gw: Groundwire, index: str) -> dict[str, Any]:
+def tuning_status(engine: IndexEngine, index: str) -> dict[str, Any]:
     """What ``status`` and the API show: the settings in effect for ``index``, where they
     come from (``per_index`` | ``auto`` | ``default``) and the stored auto-tuning evidence."""
     return {
-        "source": gw.tunings.source(index),
-        "params": gw.tunings(index).model_dump(),
-        "auto": gw.tunings.evidence.get(index),
-        "auto_params": gw.tunings.auto[index].model_dump() if index in gw.tunings.auto else None,
+        "source": engine.tunings.source(index),
+        "params": engine.tunings(index).model_dump(),
+        "auto": engine.tunings.evidence.get(index),
+        "auto_params": (engine.tunings.auto[index].model_dump()
+                        if index in engine.tunings.auto else None),
     }

@@ -1,6 +1,6 @@
 """The success contract: measure the eval sets, check every target, keep the history.
 
-``run_contract(gw)`` evaluates each of ``settings.contract.eval_sets`` against the app ``gw``
+``run_contract(engine)`` evaluates each of ``settings.contract.eval_sets`` against ``engine``
 (its settings decide chunking, model, fusion, prompt and LLM: the *version* under test) and
 returns a report::
 
@@ -34,8 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from groundwire.app import Groundwire
 from groundwire.domain import SearchRequest
+from groundwire.engine import IndexEngine
+from groundwire.engine.config import fingerprint, version_tuple
 from groundwire.errors import ConfigurationError, NotFound
 from groundwire.quality.datasets import Dataset, load_dataset
 from groundwire.quality.evaluation import (
@@ -46,7 +47,6 @@ from groundwire.quality.evaluation import (
 )
 from groundwire.quality.metrics import percentile, retrieval_metrics
 from groundwire.settings import CONTRACT_METRICS, ContractTarget, Settings
-from groundwire.versions.config import fingerprint, version_tuple
 
 ANSWER_TOP_K = 10
 LOWER_IS_BETTER = {"search_p95_ms", "ask_p95_ms", "cost_per_answer"}
@@ -59,11 +59,11 @@ def eval_set_paths(settings: Settings) -> list[Path]:
 
 
 async def measure_set(
-    gw: Groundwire, dataset: Dataset, *, index: str | None, answer_limit: int,
+    engine: IndexEngine, dataset: Dataset, *, index: str | None, answer_limit: int,
     progress: IO[str] | None = None,
 ) -> dict[str, Any]:
     """Every contract metric of one eval set (see the module docstring)."""
-    name, ingest_info = await prepare_index(gw, dataset, index, progress)
+    name, ingest_info = await prepare_index(engine, dataset, index, progress)
     labelled = [q for q in dataset.queries if q in dataset.qrels]
     totals: dict[str, float] = {}
     search_ms: list[float] = []
@@ -75,14 +75,14 @@ async def measure_set(
     for i, qid in enumerate(labelled):
         query = dataset.queries[qid]
         t0 = time.perf_counter()
-        hits, _ = await gw.retriever.search_with_timings(
+        hits, _ = await engine.retriever.search_with_timings(
             SearchRequest(query=query, index=name, top_k=EVAL_DEPTH))
         search_ms.append((time.perf_counter() - t0) * 1000)
         for key, value in retrieval_metrics(ranked_documents(hits), dataset.qrels[qid]).items():
             totals[key] = totals.get(key, 0.0) + value
         if asked < answer_limit:
             asked += 1
-            answer, ms = await _ask(gw, query, name)
+            answer, ms = await _ask(engine, query, name)
             ask_ms.append(ms)
             costs.append(answer.cost or 0.0)
             if not answer.abstained:
@@ -98,7 +98,7 @@ async def measure_set(
     abstained = 0
     unanswerable = list(dataset.unanswerable.items())[:answer_limit]
     for _, query in unanswerable:
-        answer, ms = await _ask(gw, query, name)
+        answer, ms = await _ask(engine, query, name)
         ask_ms.append(ms)
         costs.append(answer.cost or 0.0)
         abstained += answer.abstained
@@ -120,10 +120,10 @@ async def measure_set(
     }
 
 
-async def _ask(gw: Groundwire, query: str, index: str) -> tuple[Any, float]:
+async def _ask(engine: IndexEngine, query: str, index: str) -> tuple[Any, float]:
     """The full answer flow without an answer record (eval traffic is not user traffic)."""
     t0 = time.perf_counter()
-    answer = await gw.answers.ask(SearchRequest(query=query, index=index, top_k=ANSWER_TOP_K))
+    answer = await engine.answers.ask(SearchRequest(query=query, index=index, top_k=ANSWER_TOP_K))
     return answer, (time.perf_counter() - t0) * 1000
 
 
@@ -164,17 +164,17 @@ def finalize_checks(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def run_contract(
-    gw: Groundwire, *, index: str | None = None, label: str | None = None,
+    engine: IndexEngine, *, index: str | None = None, label: str | None = None,
     settings: Settings | None = None, save: bool | None = None,
     progress: IO[str] | None = None,
 ) -> dict[str, Any]:
-    """Check the contract of ``settings`` (default ``gw.settings``) against ``gw``.
+    """Check the contract of ``settings`` (default ``engine.settings``) against ``engine``.
 
     ``index`` overrides ``contract.index`` (a physical index: a candidate version);
     ``label`` names the version in the report. Raises ConfigurationError without eval sets or
     targets. Saves the report to the history unless ``save`` is False (default:
     ``contract.history``)."""
-    settings = settings or gw.settings
+    settings = settings or engine.settings
     contract = settings.contract
     paths = eval_set_paths(settings)
     if not paths:
@@ -186,7 +186,7 @@ async def run_contract(
     for path in paths:
         dataset = load_dataset(path, contract.split, need_corpus=False)
         measured = await measure_set(
-            gw, dataset, index=target_index if dataset.corpus is None else None,
+            engine, dataset, index=target_index if dataset.corpus is None else None,
             answer_limit=contract.answer_limit, progress=progress)
         sets.append(measured)
         checks.extend(check_targets(measured["name"], measured["metrics"], contract.targets))

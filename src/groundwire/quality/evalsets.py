@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from groundwire.app import Groundwire
+from groundwire.engine import IndexEngine
 from groundwire.quality.evaluation import doc_id_of
 from groundwire.quality.pseudo_questions import PseudoQuestion, generate_pseudo_questions
 from groundwire.stores.base import StoredChunk
@@ -89,13 +89,13 @@ def corpus_vocabulary(chunks: Sequence[StoredChunk]) -> set[str]:
     return vocab
 
 
-async def llm_questions(gw: Groundwire, pseudo: Sequence[PseudoQuestion],
+async def llm_questions(engine: IndexEngine, pseudo: Sequence[PseudoQuestion],
                         chunks: dict[int, StoredChunk]) -> list[PseudoQuestion]:
     """Ask the configured LLM to write the question of each pseudo-question's chunk; keep the
     pseudo-question where the call fails or returns nothing usable."""
     from groundwire.llm.chain import ChainOutcome
 
-    llm = gw.answers.llm
+    llm = engine.answers.llm
     if llm is None:
         return list(pseudo)
     out = []
@@ -119,7 +119,7 @@ async def llm_questions(gw: Groundwire, pseudo: Sequence[PseudoQuestion],
 
 
 async def generate_evalset(
-    gw: Groundwire, index: str, output: Path, *, questions: int = 100,
+    engine: IndexEngine, index: str, output: Path, *, questions: int = 100,
     unanswerable: int = 20, seed: int = 0, use_llm: bool = True, feedback: bool = True,
     physical: str | None = None,
 ) -> dict[str, Any]:
@@ -127,10 +127,10 @@ async def generate_evalset(
     return its description (``evalset.json``). ``physical``: the physical index holding the
     chunks when ``index`` is an alias (versions)."""
     source = physical or index
-    generation, chunks = await gw.store.keyword_corpus(source)
+    generation, chunks = await engine.store.keyword_corpus(source)
     pseudo = generate_pseudo_questions(chunks, questions, seed)
-    if use_llm and gw.answers.llm is not None:
-        pseudo = await llm_questions(gw, pseudo, {c.chunk_id: c for c in chunks})
+    if use_llm and engine.answers.llm is not None:
+        pseudo = await llm_questions(engine, pseudo, {c.chunk_id: c for c in chunks})
     items: list[tuple[str, str, dict[str, Any], set[str]]] = []  # id, text, metadata, docs
     seen: set[str] = set()
     for i, q in enumerate(pseudo, 1):
@@ -139,7 +139,7 @@ async def generate_evalset(
             items.append((f"g{i:04d}", q.query, {"kind": q.kind, "uri": q.uri},
                           {doc_id_of(q.uri)}))
     if feedback:
-        for j, (question, docs) in enumerate(await positive_feedback(gw, index), 1):
+        for j, (question, docs) in enumerate(await positive_feedback(engine, index), 1):
             if question.lower() not in seen and docs:
                 seen.add(question.lower())
                 items.append((f"f{j:04d}", question, {"kind": "feedback"}, docs))
@@ -170,13 +170,13 @@ async def generate_evalset(
     return info
 
 
-async def positive_feedback(gw: Groundwire, index: str) -> list[tuple[str, set[str]]]:
+async def positive_feedback(engine: IndexEngine, index: str) -> list[tuple[str, set[str]]]:
     """(question, relevant document ids) of answered ``ask`` records of ``index`` with helpful
     feedback and none unhelpful; relevant: the feedback's expected passage (a uri or chunk id)
     when given, else the documents the answer cited."""
-    rows = await gw.store.positive_feedback_records(index)  # type: ignore[attr-defined]
+    rows = await engine.store.positive_feedback_records(index)  # type: ignore[attr-defined]
     expected_chunks = [int(e) for _, _, e in rows if e and e.isdigit()]
-    by_id = await gw.store.chunks_by_id(expected_chunks) if expected_chunks else {}
+    by_id = await engine.store.chunks_by_id(expected_chunks) if expected_chunks else {}
     out = []
     for question, cited, expected in rows:
         if expected and expected.isdigit():

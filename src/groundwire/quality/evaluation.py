@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from groundwire.app import Groundwire
 from groundwire.domain import Hit, SearchRequest
+from groundwire.engine import IndexEngine
 from groundwire.errors import InvalidRequest
 from groundwire.quality.datasets import Dataset, load_dataset
 from groundwire.quality.metrics import exact_match, f1_score, percentile, retrieval_metrics
@@ -30,29 +30,29 @@ def ranked_documents(hits: Sequence[Hit]) -> list[str]:
     return list(dict.fromkeys(doc_id_of(h.uri) for h in hits))
 
 
-async def prepare_index(gw: Groundwire, dataset: Dataset, index: str | None,
+async def prepare_index(engine: IndexEngine, dataset: Dataset, index: str | None,
                         progress: IO[str] | None) -> tuple[str, dict[str, Any]]:
     """Ingest the dataset's corpus into ``index`` (default ``eval-<folder>``), reusing what is
     stored. A dataset without a corpus is evaluated against ``index`` as it is (it must exist)."""
     name = index or dataset.default_index
     if dataset.corpus is None:
-        await gw.stats(name)  # NotFound when the index does not exist
+        await engine.stats(name)  # NotFound when the index does not exist
         return name, {}
     started = time.perf_counter()
-    report = await gw.ingest_path(dataset.corpus, index=name)
+    report = await engine.ingest_path(dataset.corpus, index=name)
     info = {**report.as_json(), "seconds": round(time.perf_counter() - started, 2)}
     if progress:
         print(f"index {name}: {info}", file=progress)
-    await _require_complete(gw, name, dataset)
+    await _require_complete(engine, name, dataset)
     return name, info
 
 
-async def _require_complete(gw: Groundwire, name: str, dataset: Dataset) -> None:
+async def _require_complete(engine: IndexEngine, name: str, dataset: Dataset) -> None:
     """Raise ``eval.corpus_incomplete`` unless every corpus record of ``dataset`` is indexed
     in ``name``: scores over a partly ingested corpus look like (bad) retrieval quality and
     would be reported as such (an eval once printed nDCG@10 0.0 and exited 0 when every
     record was refused)."""
-    stats = await gw.stats(name)
+    stats = await engine.stats(name)
     failed = int(stats.documents_by_state.get("failed", 0))
     indexed = int(stats.documents_by_state.get("indexed", 0))
     if failed or not indexed:
@@ -66,7 +66,7 @@ async def _require_complete(gw: Groundwire, name: str, dataset: Dataset) -> None
 
 
 async def run_evaluation(
-    gw: Groundwire,
+    engine: IndexEngine,
     root: Path,
     *,
     split: str | None = None,
@@ -76,7 +76,7 @@ async def run_evaluation(
     progress: IO[str] | None = sys.stderr,
 ) -> dict[str, Any]:
     dataset = load_dataset(root, split)
-    name, ingest_info = await prepare_index(gw, dataset, index, progress)
+    name, ingest_info = await prepare_index(engine, dataset, index, progress)
     query_ids = [q for q in dataset.queries if q in dataset.qrels]
     if limit:
         query_ids = query_ids[:limit]
@@ -86,12 +86,12 @@ async def run_evaluation(
     for i, qid in enumerate(query_ids):
         request = SearchRequest(query=dataset.queries[qid], index=name, top_k=EVAL_DEPTH)
         t0 = time.perf_counter()
-        hits, _ = await gw.retriever.search_with_timings(request)
+        hits, _ = await engine.retriever.search_with_timings(request)
         latencies.append((time.perf_counter() - t0) * 1000)
         for key, value in retrieval_metrics(ranked_documents(hits), dataset.qrels[qid]).items():
             totals[key] = totals.get(key, 0.0) + value
         if qid in dataset.answers and answered < answer_limit:
-            answer = gw.answers.answerer.answer(request.query, hits)
+            answer = engine.answers.answerer.answer(request.query, hits)
             prediction = _answer_text(answer.text)
             em += exact_match(prediction, dataset.answers[qid])
             f1 += f1_score(prediction, dataset.answers[qid])
@@ -104,7 +104,7 @@ async def run_evaluation(
         "split": split or "test",
         "index": name,
         "queries": len(query_ids),
-        "retrieval": effective_retrieval(gw, name),
+        "retrieval": effective_retrieval(engine, name),
         "metrics": {k: round(v / n, 4) for k, v in totals.items()},
         "latency_ms": {"p50": round(percentile(latencies, 0.5), 2),
                        "p95": round(percentile(latencies, 0.95), 2)},
@@ -117,11 +117,11 @@ async def run_evaluation(
     return result
 
 
-def effective_retrieval(gw: Groundwire, index: str) -> dict[str, Any]:
+def effective_retrieval(engine: IndexEngine, index: str) -> dict[str, Any]:
     """The retrieval settings a search of ``index`` actually uses (labelled per-index tuning,
     stored self-tuning or the defaults, see ``TuningResolver``), and where they come from."""
-    retrieval = gw.settings.retrieval
-    return {**gw.tunings(index).model_dump(), "source": gw.tunings.source(index),
+    retrieval = engine.settings.retrieval
+    return {**engine.tunings(index).model_dump(), "source": engine.tunings.source(index),
             "bm25_k1": retrieval.bm25_k1, "bm25_b": retrieval.bm25_b,
             "hnsw_ef_search": retrieval.hnsw_ef_search, "fields": "title+headings+text",
             "reranker": None}

@@ -23,8 +23,8 @@ from typing import IO, Any
 import numpy as np
 import tomli_w
 
-from groundwire.app import Groundwire
 from groundwire.domain import SearchRequest
+from groundwire.engine import IndexEngine
 from groundwire.quality.datasets import load_dataset
 from groundwire.quality.evaluation import doc_id_of, prepare_index
 from groundwire.quality.metrics import ndcg_at
@@ -44,7 +44,7 @@ def grid() -> list[RetrievalTuning]:
 
 
 async def run_tuning(
-    gw: Groundwire,
+    engine: IndexEngine,
     root: Path,
     *,
     split: str | None = None,
@@ -54,17 +54,17 @@ async def run_tuning(
 ) -> dict[str, Any]:
     """Score the grid on ``root``'s labelled queries; ``configs_out`` adds every score."""
     dataset = load_dataset(root, split)
-    name, ingest_info = await prepare_index(gw, dataset, index, progress)
+    name, ingest_info = await prepare_index(engine, dataset, index, progress)
     started = time.perf_counter()
     query_ids = [q for q in dataset.queries if q in dataset.qrels]
     lists = []
     for qid in query_ids:
-        cands = await gw.retriever.candidates(
+        cands = await engine.retriever.candidates(
             SearchRequest(query=dataset.queries[qid], index=name), CANDIDATE_DEPTH
         )
         lists.append((qid, cands.keyword, cands.dense))
     chunk_ids = {cid for _, kw, dn in lists for cid, _ in (*kw, *dn)}
-    rows = await gw.store.chunks_by_id(list(chunk_ids))
+    rows = await engine.store.chunks_by_id(list(chunk_ids))
     doc_of = {cid: doc_id_of(row.uri) for cid, row in rows.items()}
 
     def per_query(config: RetrievalTuning) -> np.ndarray:
@@ -82,7 +82,7 @@ async def run_tuning(
     dense = next(s for c, s in results if c.fusion == "convex" and c.dense_weight == 1)
     equal_rrf = next(s for c, s in results
                      if c.fusion == "rrf" and c.dense_weight == 0.5 and c.rrf_k == 60)
-    default = gw.settings.retrieval.for_index(name)
+    default = engine.settings.retrieval.for_index(name)
     chosen, reason = select_configuration(scored, default)
     chosen_score = next(s for c, s in results if c == chosen)
     oracle_config, oracle_score = max(results, key=lambda r: r[1])

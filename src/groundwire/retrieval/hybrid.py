@@ -16,7 +16,6 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,18 +28,28 @@ from groundwire.retrieval.keyword import Bm25Index, KeywordIndexes
 from groundwire.settings import RetrievalTuning
 from groundwire.stores.base import Store, StoredChunk
 
-# (query, vector) of the last query embedded in this context: answer records read it so drift
-# monitoring never embeds a question twice (``Groundwire.search`` / ``ask``).
-QUERY_VECTOR: ContextVar[tuple[str, Any] | None] = ContextVar("query_vector", default=None)
-
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Both retrievers' raw lists for one query (what ``tune`` re-fuses offline)."""
+    """Both retrievers' raw lists for one query (what ``tune`` re-fuses offline), and the
+    query's embedding (None when the dense side did not run)."""
 
     keyword: Ranked
     dense: Ranked
     timings_ms: dict[str, float] = field(default_factory=dict)
+    query_vector: Any | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """What one search returns: the hits best first, the stage timings in ms (``embed``,
+    ``keyword``, ``vector``, ``fill`` when both lists were filled, ``fusion``, ``total``) and
+    the query vector, which answer records reuse so drift monitoring never embeds a question
+    twice."""
+
+    hits: list[Hit]
+    timings_ms: dict[str, float]
+    query_vector: Any | None = None
 
 
 class HybridRetriever:
@@ -85,15 +94,13 @@ class HybridRetriever:
             dense_task.cancel()
             await asyncio.gather(dense_task, return_exceptions=True)
             raise
-        # Set here, not in the task: a task's context changes do not reach its awaiter.
-        QUERY_VECTOR.set((request.query, vector))
         if tuning.fill_scores and keyword_hits and dense_hits:
             t1 = time.perf_counter()
             keyword_hits, dense_hits = await fill_lists(
                 self._store, bm25, request, self.embedder.model_id, vector,
                 keyword_hits, dense_hits)
             timings["fill"] = _ms(t1)
-        return Candidates(keyword_hits, dense_hits, timings)
+        return Candidates(keyword_hits, dense_hits, timings, vector)
 
     async def _keyword_hits(self, request: SearchRequest, n: int) -> tuple[Bm25Index, Ranked]:
         access = request.access
@@ -136,15 +143,17 @@ class HybridRetriever:
     async def search_with_timings(
         self, request: SearchRequest
     ) -> tuple[list[Hit], dict[str, float]]:
-        """Hits and stage timings (ms: embed, keyword, vector, fusion, total) in a
-        ``retrieval`` span whose children are the stage spans."""
+        """``retrieve``'s hits and timings."""
+        result = await self.retrieve(request)
+        return result.hits, result.timings_ms
+
+    async def retrieve(self, request: SearchRequest) -> Retrieval:
+        """One search, in a ``retrieval`` span whose children are the stage spans."""
         with self._tracer.start_as_current_span("retrieval") as span:
             span.set_attribute("groundwire.index", request.index)
-            return await self._search_with_timings(request)
+            return await self._retrieve(request)
 
-    async def _search_with_timings(
-        self, request: SearchRequest
-    ) -> tuple[list[Hit], dict[str, float]]:
+    async def _retrieve(self, request: SearchRequest) -> Retrieval:
         started = time.perf_counter()
         tuning = self._tuning_for(request.index)
         cands = await self.candidates(request, tuning.candidates)
@@ -176,7 +185,7 @@ class HybridRetriever:
             if len(hits) == request.top_k:
                 break
         timings["total"] = _ms(started)
-        return hits, timings
+        return Retrieval(hits, timings, cands.query_vector)
 
 
 async def fill_lists(store: Store, bm25: Bm25Index, request: SearchRequest, model_id: str,

@@ -1,6 +1,6 @@
 """Versions of a logical index: build beside, check, promote, roll back, shadow.
 
-A *version* is the whole configuration tuple (``versions/config.py``) plus the physical index
+A *version* is the whole configuration tuple (``engine/config.py``) plus the physical index
 built with it. A logical name (what clients send, e.g. ``default``) is an alias of one
 physical index (``index_aliases``, migration 0007); the first version of a logical name is the
 existing index itself (physical = logical), later ones are ``<logical>.v<N>`` beside it.
@@ -25,15 +25,36 @@ Overrides are dotted settings paths with JSON (or bare string) values, e.g.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
-from groundwire.app import Groundwire
 from groundwire.domain import SearchRequest
+from groundwire.engine import EngineFactory, IndexEngine
+from groundwire.engine.config import (
+    fingerprint,
+    serves_itself,
+    settings_for_version,
+    version_tuple,
+)
 from groundwire.errors import InvalidRequest, NotFound
 from groundwire.settings import RetrievalTuning, Settings
-from groundwire.versions.config import fingerprint, version_tuple
+from groundwire.stores.base import Store
+from groundwire.versions.router import VersionRouter
+
+__all__ = ["serves_itself", "settings_for_version"]  # re-exported from engine.config
+
+
+class VersionHost(Protocol):
+    """What the version operations use: the process's settings, its store, the engines and
+    the router resolving aliases (the application passes itself)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def engines(self) -> EngineFactory: ...
+    @property
+    def versions(self) -> VersionRouter: ...
 
 QUERY_TIME_PARTS = ("embedding", "retrieval", "reranker", "answer", "prompt", "llm")
 
@@ -86,62 +107,16 @@ def apply_overrides(settings: Settings, overrides: dict[str, Any], *, logical: s
         raise InvalidRequest(f"invalid override: {problems}") from exc
 
 
-def settings_for_version(settings: Settings, row: dict[str, Any]) -> Settings:
-    """The settings that serve a version: the current settings with the version's recorded
-    tuple laid over them (chunking, record fields, embedding, retrieval tuning of its physical
-    index, answer settings, prompt, LLM model per provider name), so a version keeps the
-    configuration it was built and checked with even after groundwire.toml changes. Provider
-    endpoints and keys always come from the current settings."""
-    config = row["config"]
-    data = settings.model_dump()
-    data["chunking"] = dict(config["chunking"])
-    data["ingest"].update(config["ingest"])
-    data["embedding"].update(config["embedding"])
-    data["answer"] = dict(config["answer"])
-    data["llm"]["prompt"] = config["prompt"]
-    models = {p["name"]: p["model"] for p in config["llm"]}
-    for provider in data["llm"]["providers"]:
-        provider["model"] = models.get(provider["name"], provider["model"])
-    data["retrieval"]["per_index"] = {**data["retrieval"]["per_index"],
-                                      row["physical"]: dict(config["retrieval"])}
-    return type(settings)(**data)
-
-
-def serves_itself(settings: Settings, row: dict[str, Any]) -> bool:
-    """Whether ``settings`` already give the version's tuple for its physical index (then the
-    app serves it directly, no view)."""
-    return fingerprint(version_tuple(settings, row["physical"])) == row["fingerprint"]
-
-
 def physical_name(logical: str, version: int) -> str:
     suffix = f".v{version}"
     return logical[: 64 - len(suffix)] + suffix
 
 
-@asynccontextmanager
-async def version_view(gw: Groundwire, settings: Settings, physical: str
-                       ) -> AsyncIterator[Groundwire]:
-    """An app for ``settings`` serving the ``physical`` index on ``gw``'s open store (not
-    opened or closed here): its own pipeline, retriever and answer flow; the embedder is
-    shared when the embedding settings are the same."""
-    from groundwire.bootstrap import build_app
-
-    same_model = settings.embedding == gw.settings.embedding
-    view = build_app(settings, store=gw.store,
-                     embedder=gw.retriever.embedder if same_model else None)
-    view.versions.pinned.add(physical)
-    try:
-        yield view
-    finally:
-        await view.answers.aclose()
-        view._pool.shutdown(wait=False, cancel_futures=True)
-
-
-async def live_target(gw: Groundwire, logical: str) -> tuple[str, Groundwire, str | None]:
-    """(physical index, the app serving it, version label or None) of ``logical`` now: what
-    ``eval --contract`` checks."""
-    physical, serving = await gw.versions.resolve(gw, logical)
-    rows = await gw.store.list_versions(logical)  # type: ignore[attr-defined]
+async def live_target(gw: VersionHost, logical: str) -> tuple[str, IndexEngine, str | None]:
+    """(physical index, the engine serving it, version label or None) of ``logical`` now:
+    what ``eval --contract`` checks."""
+    physical, serving = await gw.versions.resolve(logical)
+    rows = await gw.store.list_versions(logical)
     row = next((r for r in rows if r["physical"] == physical), None)
     if row is None:  # not versioned yet: the index itself becomes v1 when versions are used
         return physical, serving, (f"{logical}@v1" if not rows and physical == logical
@@ -149,9 +124,9 @@ async def live_target(gw: Groundwire, logical: str) -> tuple[str, Groundwire, st
     return physical, serving, f"{logical}@v{row['version']}"
 
 
-async def ensure_first_version(gw: Groundwire, logical: str) -> dict[str, Any]:
+async def ensure_first_version(gw: VersionHost, logical: str) -> dict[str, Any]:
     """Register the existing index as version 1 (live) the first time versions are used."""
-    store: Any = gw.store
+    store = gw.store
     versions = await store.list_versions(logical)
     if versions:
         return versions[0]
@@ -164,11 +139,11 @@ async def ensure_first_version(gw: Groundwire, logical: str) -> dict[str, Any]:
 
 
 async def build_version(
-    gw: Groundwire, logical: str, overrides: dict[str, Any], *, progress: Any = None,
+    gw: VersionHost, logical: str, overrides: dict[str, Any], *, progress: Any = None,
 ) -> dict[str, Any]:
     """Build the next version of ``logical`` beside the live one; returns its row plus the
     ingest reports. The live version keeps serving throughout."""
-    store: Any = gw.store
+    store = gw.store
     await ensure_first_version(gw, logical)
     live = await store.resolve_index(logical)
     sources = await store.index_sources(live)
@@ -187,46 +162,47 @@ async def build_version(
     number = await store.register_version(logical, physical, config, fingerprint(config),
                                           overrides)
     reports = []
+    engine = gw.engines.build(settings)  # the candidate's own machinery, for this build only
     try:
-        async with version_view(gw, settings, physical) as view:
-            for source in sources:
-                report = await view.ingest_path(source["location"], index=physical,
-                                                tenant=source.get("tenant"),
-                                                progress=progress)
-                reports.append({"source": source["location"], **report.as_json()})
+        for source in sources:
+            report = await engine.ingest_path(source["location"], index=physical,
+                                              tenant=source.get("tenant"), progress=progress)
+            reports.append({"source": source["location"], **report.as_json()})
     except BaseException:
         await store.set_version_state(logical, number, "failed")
         raise
+    finally:
+        await engine.aclose()
     await store.set_version_state(logical, number, "ready")
     row = await store.get_version(logical, number)
     return {**_row_json(row), "ingest": reports}
 
 
-async def version_settings(gw: Groundwire, row: dict[str, Any]) -> Settings:
+async def version_settings(gw: VersionHost, row: dict[str, Any]) -> Settings:
     """The settings a version runs with (``settings_for_version``)."""
     if serves_itself(gw.settings, row):
         return gw.settings
     return settings_for_version(gw.settings, row)
 
 
-async def check_version(gw: Groundwire, row: dict[str, Any], *, progress: Any = None
+async def check_version(gw: VersionHost, row: dict[str, Any], *, progress: Any = None
                         ) -> dict[str, Any]:
     """The success contract run against one version (its physical index and settings)."""
     from groundwire.quality.contract import run_contract
 
     settings = await version_settings(gw, row)
     label = f"{row['logical']}@v{row['version']}"
-    async with version_view(gw, settings, row["physical"]) as view:
-        return await run_contract(view, index=row["physical"], label=label, settings=settings,
-                                  progress=progress)
+    engine = await gw.versions.engine_for(row)
+    return await run_contract(engine, index=row["physical"], label=label, settings=settings,
+                              progress=progress)
 
 
-async def promote(gw: Groundwire, logical: str, version: int | None = None, *,
+async def promote(gw: VersionHost, logical: str, version: int | None = None, *,
                   force: bool = False, progress: Any = None) -> dict[str, Any]:
     """Check the contract on the candidate and flip the alias when it passes (or ``force``).
     Returns ``{promoted, version, physical, previous, report}``; never flips on a miss
     without ``force``."""
-    store: Any = gw.store
+    store = gw.store
     rows = await store.list_versions(logical)
     if not rows:
         raise NotFound(f"index {logical!r} has no versions: run `versions build` first")
@@ -255,9 +231,9 @@ async def promote(gw: Groundwire, logical: str, version: int | None = None, *,
     return result
 
 
-async def rollback(gw: Groundwire, logical: str) -> dict[str, Any]:
+async def rollback(gw: VersionHost, logical: str) -> dict[str, Any]:
     """Point ``logical`` back at its previous physical index (one transaction)."""
-    store: Any = gw.store
+    store = gw.store
     alias = await store.alias(logical)
     if alias is None or not alias["previous"]:
         raise NotFound(f"index {logical!r} has no previous version to roll back to")
@@ -265,15 +241,15 @@ async def rollback(gw: Groundwire, logical: str) -> dict[str, Any]:
     return {"logical": logical, "physical": alias["previous"], "rolled_back_from": was}
 
 
-async def list_versions(gw: Groundwire, logical: str) -> dict[str, Any]:
-    store: Any = gw.store
+async def list_versions(gw: VersionHost, logical: str) -> dict[str, Any]:
+    store = gw.store
     alias = await store.alias(logical)
     rows = await store.list_versions(logical)
     out = []
     for row in rows:
         item = _row_json(row)
         try:
-            stats = await gw.store.stats(row["physical"])
+            stats = await store.stats(row["physical"])
             item["chunks"] = stats.chunks
             item["documents"] = dict(stats.documents_by_state)
         except NotFound:
@@ -283,11 +259,11 @@ async def list_versions(gw: Groundwire, logical: str) -> dict[str, Any]:
             "previous": alias["previous"] if alias else None, "versions": out}
 
 
-async def shadow(gw: Groundwire, logical: str, version: int | None = None, *,
+async def shadow(gw: VersionHost, logical: str, version: int | None = None, *,
                  sample: int = 50, k: int = 10) -> dict[str, Any]:
     """Run up to ``sample`` recent live questions (answer records of ``logical``) on the live
     version and on a candidate; report the overlap of their top-``k`` documents."""
-    store: Any = gw.store
+    store = gw.store
     rows = await store.list_versions(logical)
     live = await store.resolve_index(logical)
     candidates = [r for r in rows if r["physical"] != live and
@@ -297,22 +273,18 @@ async def shadow(gw: Groundwire, logical: str, version: int | None = None, *,
     row = candidates[-1]
     records = await store.list_records(index=logical, limit=10_000)
     questions = list(dict.fromkeys(r.question for r in reversed(records)))[:sample]
-    settings = await version_settings(gw, row)
     live_row = next((r for r in rows if r["physical"] == live), None)
-    live_settings = await version_settings(gw, live_row) if live_row else gw.settings
-    diffs = []
-    async with version_view(gw, settings, row["physical"]) as cand, \
-            version_view(gw, live_settings, live) as cur:
-        for q in questions:
-            a, _ = await cur.retriever.search_with_timings(
-                SearchRequest(query=q, index=live, top_k=k))
-            b, _ = await cand.retriever.search_with_timings(
-                SearchRequest(query=q, index=row["physical"], top_k=k))
-            da = list(dict.fromkeys(h.uri for h in a))
-            db = list(dict.fromkeys(h.uri for h in b))
-            overlap = len(set(da) & set(db)) / max(len(set(da) | set(db)), 1)
-            diffs.append({"question": q, "same_top1": bool(da and db and da[0] == db[0]),
-                          "overlap": round(overlap, 4), "live": da[:3], "candidate": db[:3]})
+    cand = await gw.versions.engine_for(row)
+    cur = await gw.versions.engine_for(live_row) if live_row else gw.engines.default
+    diffs: list[dict[str, Any]] = []
+    for q in questions:
+        a = (await cur.retrieve(SearchRequest(query=q, index=live, top_k=k))).hits
+        b = (await cand.retrieve(SearchRequest(query=q, index=row["physical"], top_k=k))).hits
+        da = list(dict.fromkeys(h.uri for h in a))
+        db = list(dict.fromkeys(h.uri for h in b))
+        overlap = len(set(da) & set(db)) / max(len(set(da) | set(db)), 1)
+        diffs.append({"question": q, "same_top1": bool(da and db and da[0] == db[0]),
+                      "overlap": round(overlap, 4), "live": da[:3], "candidate": db[:3]})
     n = len(diffs)
     return {
         "logical": logical, "live": live, "candidate": row["physical"],

@@ -54,7 +54,7 @@ async def test_random_tokens_self_tune_keyword_dominant(
     settings = make_settings()
     async with build_app(settings, embedder=real_embedder) as gw:
         await gw.ingest_path(corpus, index="random")
-        result = await autotune(gw, "random", questions=160, seed=1)
+        result = await autotune(gw.engine, "random", questions=160, seed=1)
         evidence = result.evidence
         held = evidence["held_out_ndcg@10"]
         assert evidence["questions"] == 160
@@ -66,9 +66,9 @@ async def test_random_tokens_self_tune_keyword_dominant(
         assert held["tuned"] >= max(held["equal_convex"], held["equal_rrf"])
 
         assert gw.retriever._tuning_for("random").dense_weight == 0.5  # not saved yet
-        await save_autotune(gw, result)
+        await save_autotune(gw.engine, result)
         assert gw.retriever._tuning_for("random") == result.tuning
-        status = tuning_status(gw, "random")
+        status = tuning_status(gw.engine, "random")
         assert status["source"] == "auto"
         assert status["auto"]["generation"] == evidence["generation"]
         assert status["auto"]["held_out_ndcg@10"] == held
@@ -80,7 +80,7 @@ async def test_random_tokens_self_tune_keyword_dominant(
     pinned = make_settings(retrieval={"per_index": {"random": explicit.model_dump()}})
     async with build_app(pinned, embedder=real_embedder) as gw:
         assert gw.retriever._tuning_for("random") == explicit
-        assert tuning_status(gw, "random")["source"] == "per_index"
+        assert tuning_status(gw.engine, "random")["source"] == "per_index"
 
 
 # (word in the document, its paraphrase in the question): no shared stem.
@@ -130,7 +130,7 @@ async def test_paraphrased_questions_self_tune_toward_dense(
             # The only word shared with any document is the decoy: another document's mark.
             questions.append(PseudoQuestion(f"{a} {b} {c} {_code((i + 1) % n)}", 0, docs[uri],
                                             uri, "llm"))
-        result = await autotune(gw, "para", pseudo=questions, seed=0)
+        result = await autotune(gw.engine, "para", pseudo=questions, seed=0)
     held = result.evidence["held_out_ndcg@10"]
     assert result.evidence["kinds"] == {"llm": n}
     assert held["dense"] > held["bm25"] + 0.3
@@ -169,7 +169,7 @@ async def test_llm_written_questions_move_a_paraphrase_corpus_toward_dense(
         async with build_app(settings, embedder=real_embedder) as gw:
             await gw.ingest_path(corpus, index="para")
             server.reset()
-            result = await autotune(gw, "para", seed=0, llm_questions=1000)
+            result = await autotune(gw.engine, "para", seed=0, llm_questions=1000)
             calls = server.calls
     kinds = result.evidence["kinds"]
     assert kinds.get("llm", 0) >= n - 5 and "sentence" not in kinds

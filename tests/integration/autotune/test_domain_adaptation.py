@@ -39,13 +39,13 @@ async def test_no_training_is_never_kept_and_kept_models_are_registered(
     models = Path(settings.data_dir) / "models"
     async with build_app(settings, embedder=real_embedder) as gw:
         await gw.ingest_path(tmp_path / "notes", index="notes")
-        report = await adapt_embedder(gw, "notes", max_minutes=0, questions=120, seed=0)
+        report = await adapt_embedder(gw.engine, "notes", max_minutes=0, questions=120, seed=0)
         assert report["training"]["steps"] == 0
         assert report["gain"] == {"dense": 0.0, "fused": 0.0}
         assert not report["kept"] and "not promoted" in report["reason"]
         assert not models.exists()
 
-        report = await adapt_embedder(gw, "notes", max_minutes=0.75, questions=120, seed=0)
+        report = await adapt_embedder(gw.engine, "notes", max_minutes=0.75, questions=120, seed=0)
     assert report["training"]["steps"] > 0
     assert report["promotion_se"] == 2.0
     assert report["kept"] == (report["gain"]["fused"]

@@ -40,12 +40,12 @@ async def test_contract_checks_each_target_and_keeps_history(
                     "answer_rate": {"min": 0.0}, "abstention_rate": {"min": 0.0}},
     })
     async with build_app(settings, embedder=FakeEmbedder()) as gw:
-        good = await run_contract(gw, label="v1")
+        good = await run_contract(gw.engine, label="v1")
         strict = settings.model_copy(update={"contract": settings.contract.model_copy(update={
             "targets": {**settings.contract.targets,
                         "ndcg@10": type(settings.contract.targets["ndcg@10"])(min=1.01),
                         "groundedness": type(settings.contract.targets["ndcg@10"])(min=0.5)}})})
-        bad = await run_contract(gw, settings=strict, label="v2")
+        bad = await run_contract(gw.engine, settings=strict, label="v2")
 
     measured, plain = good["sets"]
     assert measured["queries"] == 20 and measured["unanswerable"] == 2

@@ -48,10 +48,10 @@ async def test_generate_from_index_feedback_and_unanswerable(
                                     expected_passage=None, principal="p")
         await gw.store.add_feedback(disliked.id, helpful=False, comment=None,
                                     expected_passage=None, principal="q")
-        info = await generate_evalset(gw, "golden", out, questions=15, unanswerable=5, seed=3)
-        await generate_evalset(gw, "golden", tmp_path / "again", questions=15,
+        info = await generate_evalset(gw.engine, "golden", out, questions=15, unanswerable=5, seed=3)
+        await generate_evalset(gw.engine, "golden", tmp_path / "again", questions=15,
                                unanswerable=5, seed=3)
-        report = await run_contract(gw, save=False)
+        report = await run_contract(gw.engine, save=False)
 
     assert info["questions"] == 16 and info["unanswerable"] == 5
     assert info["by_kind"]["feedback"] == 1  # the disliked record is not an eval item
@@ -104,9 +104,9 @@ async def test_llm_writes_questions_and_failures_keep_pseudo_questions(
         settings = make_settings(llm={"providers": [provider("gen", server)]})
         async with build_app(settings, embedder=FakeEmbedder()) as gw:
             await gw.ingest_path(GOLDEN / "corpus.jsonl", index="golden")
-            info = await generate_evalset(gw, "golden", tmp_path / "llm", questions=6,
+            info = await generate_evalset(gw.engine, "golden", tmp_path / "llm", questions=6,
                                           unanswerable=0, feedback=False)
-            plain = await generate_evalset(gw, "golden", tmp_path / "plain", questions=6,
+            plain = await generate_evalset(gw.engine, "golden", tmp_path / "plain", questions=6,
                                            unanswerable=0, use_llm=False, feedback=False)
     assert info["questions"] == 6 and plain["by_kind"].get("llm") is None
     written = load_dataset(tmp_path / "llm", need_corpus=False).queries

@@ -17,6 +17,7 @@ from groundwire.domain import Answer, Hit, SearchRequest
 from groundwire.llm.chain import ChainOutcome
 from groundwire.llm.prompts import GROUNDED_ANSWER_V1, pack_prompt
 from groundwire.llm.provider import Completion, Usage
+from groundwire.retrieval.hybrid import Retrieval
 from groundwire.safety.injection import find_instructions
 from groundwire.settings import LLMSettings
 
@@ -100,8 +101,8 @@ class _Retriever:
     def __init__(self, hits: list[Hit]) -> None:
         self.hits = hits
 
-    async def search_with_timings(self, request: SearchRequest) -> tuple[list[Hit], dict]:
-        return self.hits, {"total": 1.0}
+    async def retrieve(self, request: SearchRequest) -> Retrieval:
+        return Retrieval(self.hits, {"total": 1.0})
 
 
 class _Extractive:

@@ -57,7 +57,7 @@ class FakeContext:
 
     @property
     def additional_context(self) -> dict[str, Any]:
-        return {"jobs": self.jobs, "groundwire": object()}
+        return {"jobs": self.jobs, "handlers": {}}
 
     def abort_reason(self) -> AbortReason | None:
         return self.reason
@@ -79,18 +79,18 @@ def attempt(work: Any, *, attempts: int = 0, max_attempts: int = 3,
     return jobs
 
 
-async def ok(gw: Any, params: dict[str, Any], progress: ProgressWriter) -> Any:
+async def ok(params: dict[str, Any], progress: ProgressWriter) -> Any:
     for i in range(params["n"]):
         progress.update(i + 1, params["n"])
         await asyncio.sleep(0.03)
     return {"done": params["n"]}
 
 
-async def boom(gw: Any, params: dict[str, Any], progress: ProgressWriter) -> Any:
+async def boom(params: dict[str, Any], progress: ProgressWriter) -> Any:
     raise RuntimeError("disk on fire")
 
 
-async def cancelled(gw: Any, params: dict[str, Any], progress: ProgressWriter) -> Any:
+async def cancelled(params: dict[str, Any], progress: ProgressWriter) -> Any:
     raise asyncio.CancelledError
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from groundwire.engine.config import fingerprint, version_tuple
 from groundwire.errors import InvalidRequest
 from groundwire.settings import Settings
-from groundwire.versions.config import fingerprint, version_tuple
 from groundwire.versions.service import apply_overrides, parse_overrides, physical_name
 
 

@@ -59,7 +59,7 @@ async def list_documents(
     if principal.is_admin:  # what fail-closed permissions hide from this tenant's users
         from groundwire.security.visibility import access_json, admin_only_note
 
-        physical, _ = await gw.versions.resolve(gw, index)
+        physical, _ = await gw.versions.resolve(index)
         summary = await gw.store.access_summary(tenant=principal.tenant, index=physical)
         access_out = access_json(summary)
         note = admin_only_note(summary, tenant=principal.tenant)

@@ -45,7 +45,7 @@ async def get_tuning(index: str, gw: Groundwire = Depends(get_app),
     from groundwire.quality.autotune import tuning_status
 
     await tenant_index(gw, principal, index)
-    status = tuning_status(gw, index)
+    status = tuning_status(gw.engine, index)
     if not await index_owned(gw, principal, index):
         status["auto"] = None
     return TuningOut(index=index, **status)
@@ -64,6 +64,6 @@ async def run_autotune(index: str, gw: Groundwire = Depends(get_app),
     if not await index_owned(gw, principal, index):
         raise Forbidden(f"index {index!r} is shared with other tenants: only the operator "
                         "may re-tune it", code="tuning.shared_index")
-    result = await autotune(gw, index, questions=gw.settings.autotune.questions)
-    await save_autotune(gw, result)
-    return TuningOut(index=index, **tuning_status(gw, index))
+    result = await autotune(gw.engine, index, questions=gw.settings.autotune.questions)
+    await save_autotune(gw.engine, result)
+    return TuningOut(index=index, **tuning_status(gw.engine, index))

@@ -44,3 +44,30 @@ def fingerprint(config: dict[str, Any]) -> str:
     """A short stable hash of a version tuple."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def settings_for_version(settings: Settings, row: dict[str, Any]) -> Settings:
+    """The settings that serve a version: the current settings with the version's recorded
+    tuple laid over them (chunking, record fields, embedding, retrieval tuning of its physical
+    index, answer settings, prompt, LLM model per provider name), so a version keeps the
+    configuration it was built and checked with even after groundwire.toml changes. Provider
+    endpoints and keys always come from the current settings."""
+    config = row["config"]
+    data = settings.model_dump()
+    data["chunking"] = dict(config["chunking"])
+    data["ingest"].update(config["ingest"])
+    data["embedding"].update(config["embedding"])
+    data["answer"] = dict(config["answer"])
+    data["llm"]["prompt"] = config["prompt"]
+    models = {p["name"]: p["model"] for p in config["llm"]}
+    for provider in data["llm"]["providers"]:
+        provider["model"] = models.get(provider["name"], provider["model"])
+    data["retrieval"]["per_index"] = {**data["retrieval"]["per_index"],
+                                      row["physical"]: dict(config["retrieval"])}
+    return type(settings)(**data)
+
+
+def serves_itself(settings: Settings, row: dict[str, Any]) -> bool:
+    """Whether ``settings`` already give the version's tuple for its physical index (then the
+    app serves it directly, no view)."""
+    return fingerprint(version_tuple(settings, row["physical"])) == row["fingerprint"]
