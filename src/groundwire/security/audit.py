@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
+from groundwire.domain.audit import AuditEvent
 from groundwire.stores.batch_writer import BatchWriter
 
 log = logging.getLogger(__name__)
@@ -38,25 +39,6 @@ REDACTED_FIELDS = ("question", "answer", "comment")
 BATCH = 500
 RETRIES = 3
 QUERY_ACTIONS = ("search", "ask", "chat.completion")
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    """One audit entry. ``id`` and ``at`` are assigned by the store (``at`` defaults to the
-    time the event was recorded)."""
-
-    tenant: str
-    actor: str
-    action: str
-    target: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    id: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "at": self.at.isoformat(), "tenant": self.tenant,
-                "actor": self.actor, "action": self.action, "target": self.target,
-                "details": dict(self.details)}
 
 
 Insert = Callable[[Sequence[AuditEvent]], Awaitable[None]]

@@ -28,9 +28,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from groundwire.domain import Access, Chunk, DocumentRecord, DocumentState
+from groundwire.domain.audit import AuditEvent
 from groundwire.domain.documents import passage_text
 from groundwire.domain.records import Alert, AnswerRecord, FeedbackEntry
-from groundwire.security.audit import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from groundwire.domain.audit import AuditEvent
 from groundwire.errors import StoreUnavailable
-from groundwire.security.audit import AuditEvent
 
 # The fill level now: the stored level plus the refill since updated_at, capped at capacity.
 # GREATEST(0, ...) because a transaction that started earlier may update after a later one.
