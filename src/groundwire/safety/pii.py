@@ -13,7 +13,7 @@ tldextract, never fetched), ``CreditCardRecognizer`` (Luhn), ``IbanRecognizer`` 
 ``UsSsnRecognizer``, ``UkNinoRecognizer``, ``NhsRecognizer`` (checksum), ``EsNifRecognizer``,
 ``EsNieRecognizer`` and ``ItFiscalCodeRecognizer`` (checksum). Secrets (cloud/API tokens, PEM
 private keys, ``password=``/``api_key=`` assignments with high-entropy values) are matched by
-the expressions in this module.
+the expressions in ``safety.pii_secrets``.
 
 Scores: a checksum- or domain-validated match scores 1.0; otherwise the recognizer's pattern
 score, raised by 0.35 when one of the kind's context words ("phone", "ssn", "iban", ...) occurs
@@ -35,47 +35,33 @@ first time a detector is built; the recognizers are then cached for the process,
 
 from __future__ import annotations
 
-import functools
-import ipaddress
-import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from groundwire.errors import ConfigurationError
+from groundwire.safety.pii_recognizers import (
+    _CONTEXT_BOOST,
+    _NHS_BASE,
+    _NINO_COMPACT_BASE,
+    _PHONE_BASE,
+    _PHONE_FORMATTED_BOOST,
+    PiiFinding,
+    _context_hit,
+    _inside_token,
+    _ip_plausible,
+    _mask,
+    _not_a_phone,
+    _phone_formatted,
+    _phone_results,
+    _Recognizer,
+    _recognizers,
+)
+from groundwire.safety.pii_secrets import _find_secrets
+
+__all__ = ["PII_KINDS", "PiiDetector", "PiiFinding"]
 
 PII_KINDS = ("email", "phone", "payment_card", "iban", "national_id", "ip_address", "secret")
-
-_CONTEXT_WINDOW = 48
-_CONTEXT_BOOST = 0.35
-_PHONE_BASE = 0.4
-_PHONE_FORMATTED_BOOST = 0.15
-_NHS_BASE = 0.45
-_NINO_COMPACT_BASE = 0.45
-
-# Context words per kind (lower case, whole words). Deliberately not "number": "order number"
-# must not turn an order id into a phone number.
-_CONTEXT: dict[str, tuple[str, ...]] = {
-    "email": ("email", "e-mail", "mail"),
-    # not "cell": "cell lines 0332991" in a biology abstract is no phone number
-    "phone": ("phone", "telephone", "tel", "cellphone", "mobile", "call", "fax", "sms",
-              "whatsapp", "telefon", "telefono", "teléfono", "téléphone", "tél", "handy",
-              "mobil", "contact", "dial", "hotline"),
-    "payment_card": ("card", "credit", "debit", "visa", "mastercard", "amex", "payment"),
-    "iban": ("iban", "bank", "account", "transfer", "sepa"),
-    "national_id": (
-        "ssn", "social security", "national insurance", "nino", "nhs", "nif", "nie", "dni",
-        "codice fiscale", "fiscal code", "tax id", "passport", "id number",
-    ),
-    "ip_address": ("ip", "ipv4", "ipv6", "address", "host", "server", "client"),
-}
-# Words right before a dotted quad that make it a version or section number, not an address.
-_IP_NEGATIVE = re.compile(
-    r"(?:\b(?:version|ver\.?|release|build|firmware|section|chapter|clause|v|ec)|§)\s*$",
-    re.IGNORECASE,
-)
 
 _PRESIDIO_KIND = {
     "EMAIL_ADDRESS": "email",
@@ -96,324 +82,6 @@ _PRIORITY = {k: i for i, k in enumerate(
     ("secret", "payment_card", "iban", "national_id", "email", "ip_address", "phone")
 )}
 
-
-@dataclass(frozen=True, slots=True)
-class PiiFinding:
-    """One match: ``text[start:end]`` is the value; ``masked`` is a safe sample of its shape."""
-
-    kind: str
-    start: int
-    end: int
-    score: float
-    masked: str
-
-
-# --------------------------------------------------------------------------- secrets
-
-@dataclass(frozen=True, slots=True)
-class _SecretRule:
-    """A secret expression. With ``value_group`` the finding spans only that group (the value
-    of ``password=...``), so ``redact`` keeps the key name; such matches score 0.9, the
-    self-identifying token formats 1.0."""
-
-    name: str
-    pattern: re.Pattern[str]
-    prefix: Callable[[re.Match[str]], str]  # the non-secret part kept in the masked sample
-    value_group: int = 0
-    min_entropy: float = 0.0
-
-
-def _lit(n: int) -> Callable[[re.Match[str]], str]:
-    return lambda m: m.group(0)[:n]
-
-
-_SECRET_RULES: tuple[_SecretRule, ...] = (
-    _SecretRule(
-        "private_key",
-        re.compile(
-            r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:[\s\S]{0,8000}?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----)?"
-        ),
-        lambda m: m.group(0).split("-----")[1].join(("-----", "-----")),
-    ),
-    _SecretRule("aws_access_key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),
-                _lit(4)),
-    _SecretRule("github_token",
-                re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})"),
-                lambda m: m.group(0).split("_")[0] + "_"),
-    _SecretRule("slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,250}"), _lit(5)),
-    _SecretRule("openai_key",
-                re.compile(r"(?<![\w-])sk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{20,200}"),
-                lambda m: m.group(0)[: m.group(0).index("-", 3) + 1]
-                if m.group(0).startswith(("sk-proj-", "sk-ant-", "sk-svcacct-")) else "sk-"),
-    _SecretRule("stripe_key", re.compile(r"\b[rs]k_live_[A-Za-z0-9]{20,99}"), _lit(8)),
-    _SecretRule("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), _lit(4)),
-    _SecretRule(
-        "assignment",
-        re.compile(
-            r"(?i)((?:password|passwd|pwd|secret|api[_-]?key|apikey|"
-            r"access[_-]?key|auth[_-]?token|token|client[_-]?secret)\s*[:=]\s*[\"']?)"
-            r"([^\s\"'<>`,;]{8,200})"
-        ),
-        lambda m: m.group(1),
-        value_group=2,
-        min_entropy=3.0,
-    ),
-)
-_PLACEHOLDER = re.compile(
-    r"^(?:\$\{.*\}|\$\w+|%\(?\w+\)?s?|\{\{.*\}\}|<.*>|x+|\*+|\.+|(?:your|my|example|dummy|"
-    r"changeme|placeholder|redacted|secret|password|test)[\w-]*)$",
-    re.IGNORECASE,
-)
-
-
-_WORDS_ONLY = re.compile(r"[A-Za-z][a-z]*(?:[-_. ][A-Za-z][a-z]*)*")
-
-
-def _entropy(value: str) -> float:
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-# Every secret rule's anchor; when none occurs the rules are not run.
-_SECRET_HINT = re.compile(
-    r"PRIVATE KEY|AKIA|ASIA|AGPA|AIDA|AROA|gh[pousr]_|github_pat_|xox[abposr]-|sk-|[rs]k_live_|"
-    r"AIza|passw|pwd|secret|api[_-]?key|apikey|access[_-]?key|token",
-    re.IGNORECASE,
-).search
-
-
-def _find_secrets(text: str) -> list[PiiFinding]:
-    found: list[PiiFinding] = []
-    if not _SECRET_HINT(text):
-        return found
-    for rule in _SECRET_RULES:
-        for m in rule.pattern.finditer(text):
-            value = m.group(rule.value_group)
-            if rule.min_entropy:
-                if _PLACEHOLDER.match(value) or _entropy(value) < rule.min_entropy:
-                    continue
-                if _WORDS_ONLY.fullmatch(value):
-                    continue  # "required", "unused-for-now", "change_me": words, not a secret
-            start, end = m.span(rule.value_group)
-            score = 0.9 if rule.value_group else 1.0
-            found.append(PiiFinding("secret", start, end, score, rule.prefix(m) + "****"))
-    return found
-
-
-# --------------------------------------------------------------------------- masking
-
-def _mask_digits(value: str, keep_last: int) -> str:
-    """Digits and letters become ``*`` except the last ``keep_last`` alphanumerics."""
-    alnum_positions = [i for i, ch in enumerate(value) if ch.isalnum()]
-    keep = set(alnum_positions[-keep_last:]) if keep_last else set()
-    return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(value))
-
-
-def _mask_email(value: str) -> str:
-    local, _, domain = value.rpartition("@")
-    labels = domain.split(".")
-    tld = labels[-1] if len(labels) > 1 else ""
-    head = domain[:1] + "***"
-    return f"{local[:1]}***@{head}" + (f".{tld}" if tld else "")
-
-
-def _mask(kind: str, value: str) -> str:
-    if kind == "email":
-        return _mask_email(value)
-    if kind == "payment_card":
-        digits = [c for c in value if c.isdigit()]
-        return "**** **** **** " + "".join(digits[-4:])
-    if kind == "iban":
-        compact = re.sub(r"[\s-]", "", value)
-        masked = compact[:2] + _mask_digits(compact[2:], 2)
-        return " ".join(masked[i:i + 4] for i in range(0, len(masked), 4))
-    if kind == "phone":
-        return _mask_digits(value, 2)
-    if kind == "ip_address":
-        return re.sub(r"[0-9A-Fa-f]", "*", value)
-    return _mask_digits(value, 0)  # national_id and anything else: shape only
-
-
-# --------------------------------------------------------------------------- recognizers
-
-@dataclass(frozen=True, slots=True)
-class _Recognizer:
-    kind: str
-    entity: str
-    impl: Any
-    precheck: Callable[[str], object]  # truthy when the text may hold the entity
-
-
-# Cheap pre-checks (stdlib ``re``): a recognizer runs only where its shape occurs at all.
-# They are looser than the recognizers' own patterns, never stricter.
-_PRECHECK_FLAGS = re.IGNORECASE
-_HAS_CARD = re.compile(r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}").search
-_HAS_DIGITS7 = re.compile(r"\d(?:[\s().\-/]?\d){6}").search
-# Written as a phone number: international prefix, parenthesised area code, or digit groups
-# joined by "-"/"." ("415-555-2671"). Space-grouped digits alone ("88231 88231", "2019 2020
-# 2021") are as often table columns, so they need a context word like bare digits do.
-_PHONE_SEPARATORS = re.compile(r"(?<=\d)\D+(?=\d)")
-
-
-def _phone_formatted(value: str) -> bool:
-    """``+44 ...``, ``(415) ...``, or one consistent "-"/"." separator ("415.555.2671");
-    mixed separators ("88231 12 3.2.1") are number salad."""
-    value = value.strip()
-    if value.startswith("+") or "(" in value:
-        return True
-    return set(_PHONE_SEPARATORS.findall(value)) in ({"-"}, {"."})
-_MAX_PHONE_DIGITS = 15  # E.164
-# Digits joined by at most one separator (or a parenthesised area code), so "0958. 2019" at a
-# sentence boundary does not glue two numbers into one window.
-_PHONE_CANDIDATE = re.compile(r"(?:\+|\(|\b)\d(?:(?:[ \t\-./]|\)[ \t]?|[ \t]?\()?\d){6,16}\)?")
-_HAS_IP = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]:[0-9A-Fa-f]*:|::").search
-_HAS_IBAN = re.compile(r"[A-Z]{2}\d{2}[ -]?[A-Z0-9]{4}", _PRECHECK_FLAGS).search
-_HAS_SSN = re.compile(r"\d{3}[- .]\d{2}[- .]\d{4}|\d{3}-\d{6}|\d{5}-\d{4}|\b\d{9}\b").search
-_HAS_NINO = re.compile(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", _PRECHECK_FLAGS).search
-_HAS_NHS = re.compile(r"\b\d{3}[- ]?\d{3}[- ]?\d{4}\b").search
-_HAS_NIF = re.compile(r"\d{7}-?[A-Z]\b", _PRECHECK_FLAGS).search
-_HAS_FISCAL = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z]", _PRECHECK_FLAGS).search
-
-
-@functools.cache
-def _recognizers() -> tuple[_Recognizer, ...]:
-    """Built once per process (the Presidio import is the slow part)."""
-    import tldextract
-    from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer,
-        EmailRecognizer,
-        EsNieRecognizer,
-        EsNifRecognizer,
-        IbanRecognizer,
-        IpRecognizer,
-        ItFiscalCodeRecognizer,
-        NhsRecognizer,
-        PhoneRecognizer,
-        UkNinoRecognizer,
-        UsSsnRecognizer,
-    )
-
-    # The bundled public-suffix snapshot only: never a download, never a cache write.
-    offline_tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-    class OfflineEmailRecognizer(EmailRecognizer):
-        def validate_result(self, pattern_text: str) -> bool:
-            domain = pattern_text.rpartition("@")[2]
-            return bool(offline_tld(domain).suffix)
-
-    out = (
-        _Recognizer("email", "EMAIL_ADDRESS", OfflineEmailRecognizer(), lambda t: "@" in t),
-        _Recognizer("payment_card", "CREDIT_CARD", CreditCardRecognizer(), _HAS_CARD),
-        _Recognizer("iban", "IBAN_CODE", IbanRecognizer(), _HAS_IBAN),
-        _Recognizer("ip_address", "IP_ADDRESS", IpRecognizer(), _HAS_IP),
-        # Presidio's default regions less "CA": matching with "US" already finds every
-        # North American number (validity is decided by the number, not the region).
-        _Recognizer("phone", "PHONE_NUMBER",
-                    PhoneRecognizer(supported_regions=("US", "GB", "DE", "FR", "IL", "IN", "BR")),
-                    _HAS_DIGITS7),
-        # An international "+..." number parses the same from any region: one region will do.
-        _Recognizer("phone", "PHONE_NUMBER", PhoneRecognizer(supported_regions=("US",)),
-                    _HAS_DIGITS7),
-        _Recognizer("national_id", "US_SSN", UsSsnRecognizer(), _HAS_SSN),
-        _Recognizer("national_id", "UK_NINO", UkNinoRecognizer(), _HAS_NINO),
-        _Recognizer("national_id", "UK_NHS", NhsRecognizer(), _HAS_NHS),
-        _Recognizer("national_id", "ES_NIF", EsNifRecognizer(), _HAS_NIF),
-        _Recognizer("national_id", "ES_NIE", EsNieRecognizer(), _HAS_NIF),
-        _Recognizer("national_id", "IT_FISCAL_CODE", ItFiscalCodeRecognizer(), _HAS_FISCAL),
-    )
-    for r in out:  # compile every pattern now rather than racing on first use in threads
-        if r.kind != "phone":
-            r.impl.analyze("warm up 0", [r.entity])
-    return out
-
-
-def _context_hit(kind: str, text: str, start: int) -> bool:
-    words = _CONTEXT.get(kind)
-    if not words:
-        return False
-    before = text[max(0, start - _CONTEXT_WINDOW):start].lower()
-    return any(re.search(rf"\b{re.escape(w)}\b", before) for w in words)
-
-
-def _phone_results(
-    national: Any, international: Any, text: str, *, need_context: bool
-) -> list[tuple[int, int, float]]:
-    """Run the phone matcher on digit-run windows only (it is pure Python and loops over
-    regions); a window starting with ``+`` needs a single region. Windows are skipped when
-    they cannot become a finding: more digits than E.164 allows (a row of numbers), or bare
-    unformatted digits with no phone context word when ``need_context`` (their score would
-    stay below ``min_score``)."""
-    out: list[tuple[int, int, float]] = []
-    for cand in _PHONE_CANDIDATE.finditer(text):
-        value = cand.group()
-        if sum(c.isdigit() for c in value) > _MAX_PHONE_DIGITS:
-            continue
-        if need_context and not _phone_formatted(value) and not _context_hit(
-            "phone", text, cand.start()
-        ):
-            continue
-        lo = max(0, cand.start() - 1)
-        window = text[lo:cand.end() + 1]
-        impl = international if value.startswith("+") else national
-        for r in impl.analyze(window, ["PHONE_NUMBER"]):
-            out.append((lo + r.start, lo + r.end, _PHONE_BASE))
-    return out
-
-
-_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s?[-–]\s?(\d+(?:\.\d+)?)")
-_DECIMAL = re.compile(r"\d*\.\d+|\d+\.\d*")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DE_AREA_SLASH = re.compile(r"\(?0\d{1,5}\)?\s?/")
-
-
-def _not_a_phone(value: str) -> bool:
-    """Number shapes the phone matcher accepts that prose uses for something else: ranges
-    (``3000-5000``, ``[1644-2332``, ``0.750-0.757``), decimals (``0.408730``), fractions
-    (``11 256/20 849``; a German ``030/1234567`` keeps its slash), ISO dates."""
-    core = value.strip(" []{}()")
-    if _DECIMAL.fullmatch(core) or _ISO_DATE.search(core):
-        return True
-    if "/" in core and not _DE_AREA_SLASH.match(value.strip()):
-        return True
-    m = _RANGE.fullmatch(core)
-    if not m:
-        return False
-    a, b = m.groups()
-    if "." in a or "." in b:
-        return True
-    return len(a) == len(b) and int(a) < int(b)
-
-
-def _inside_token(text: str, start: int, end: int) -> bool:
-    """True when the span continues a word: ``X-123``/``X/123`` before it or after it."""
-    before = text[max(0, start - 2):start]
-    after = text[end:end + 2]
-    joined = re.compile(r"[A-Za-z0-9_]|[-/_.#][A-Za-z0-9]")
-    return bool(
-        (before and (joined.fullmatch(before[-1:]) or joined.fullmatch(before[::-1])))
-        or (after and (joined.fullmatch(after[:1]) or joined.fullmatch(after)))
-    )
-
-
-def _ip_plausible(text: str, start: int, end: int) -> bool:
-    value = text[start:end]
-    if text[max(0, start - 2):start].endswith(".") or re.match(r"\.\d", text[end:end + 2]):
-        return False  # part of a longer dotted number (OID, section 1.2.3.4.5)
-    if _IP_NEGATIVE.search(text[max(0, start - 12):start]):
-        return False
-    if ":" in value and "." not in value:
-        groups = [g for g in re.split(r"[:/%]", value) if g]
-        if len(groups) < 3:
-            return False  # "ab::cd" is far more often code than an address
-    try:
-        address = ipaddress.ip_interface(value).ip
-    except ValueError:
-        return False
-    # 127.0.0.1, 0.0.0.0, ::1, 169.254.x.x, multicast: configuration, not anyone's address.
-    return not (address.is_loopback or address.is_unspecified or address.is_link_local
-                or address.is_multicast)
 
 
 class PiiDetector:
