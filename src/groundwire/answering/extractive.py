@@ -9,7 +9,6 @@ small prior for higher-ranked passages. The answer abstains when the best suppor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,12 +17,12 @@ import numpy as np
 from groundwire.domain import Answer, Citation, Hit
 from groundwire.embedding.base import Embedder
 from groundwire.ingest.chunking import split_sentences
+from groundwire.text import WORD2
 
 ABSTAIN_MESSAGE = (
     "I could not find enough support in the indexed documents to answer this. "
     "Try rephrasing, or check that the relevant documents are ingested."
 )
-_WORD = re.compile(r"\w\w+", re.UNICODE)
 SEMANTIC_WEIGHT = 0.6
 MIN_SENTENCE_CHARS = 20
 MIN_NEW_TERMS = 2  # a sentence must add at least this many content terms beyond the question
@@ -117,12 +116,12 @@ class ExtractiveAnswerer:
 
     def _terms(self, text: str) -> set[str]:
         return {
-            self._stem(w) for w in _WORD.findall(text.lower()) if w not in self._stopwords
+            self._stem(w) for w in WORD2.findall(text.lower()) if w not in self._stopwords
         }
 
 
 def _plain(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(WORD2.findall(text.lower()))
 
 
 def _prose_factor(sentence: str) -> float:

@@ -48,6 +48,7 @@ import numpy as np
 from groundwire.embedding.base import Embedder, Vectors
 from groundwire.errors import InvalidRequest
 from groundwire.ingest.chunking import split_sentences
+from groundwire.text import WORD2
 
 Policy = Literal["flag", "drop", "off"]
 
@@ -61,7 +62,6 @@ RULE_PENALTY = 0.5  # support is multiplied by this when a number or name rule f
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+")
-_WORD = re.compile(r"\w\w+", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]*")
 _NAME_TOKEN = re.compile(r"[\w'’\-]+")
@@ -271,7 +271,7 @@ class CitationVerifier:
         if not claim or _NO_CLAIM.search(claim) or claim.rstrip().endswith(":"):
             return False
         if cited:
-            return bool(_WORD.search(claim))
+            return bool(WORD2.search(claim))
         return len(self._terms(claim)) >= MIN_CLAIM_TERMS or bool(_numbers(claim))
 
     def _stemmer(self) -> Callable[[str], str]:
@@ -281,7 +281,7 @@ class CitationVerifier:
 
     def _terms(self, text: str) -> set[str]:
         stem = self._stemmer()
-        return {stem(w) for w in _WORD.findall(text.lower()) if w not in self._stopwords}
+        return {stem(w) for w in WORD2.findall(text.lower()) if w not in self._stopwords}
 
 
 # -- text helpers (public: the answer layer and the benchmark use them) ----------------------

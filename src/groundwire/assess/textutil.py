@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
+from groundwire.text import WHITESPACE_RUN, WORD
 
 
 def normalise(text: str) -> str:
     """The normal form used for duplicate detection: Unicode NFKC, case-folded, every run of
     whitespace collapsed to one space, ends trimmed. Two documents are exact duplicates when
     their cleaned texts have the same normal form (titles are not part of it)."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return WHITESPACE_RUN.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
 def text_digest(normalised: str) -> bytes:
@@ -23,13 +21,13 @@ def text_digest(normalised: str) -> bytes:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    return WORD.findall(text)
 
 
 def shingles(normalised: str, size: int = 3) -> set[bytes]:
     """Word ``size``-shingles of normalised text, UTF-8 encoded; a text shorter than ``size``
     words gives one shingle of all its words."""
-    tokens = _WORD.findall(normalised)
+    tokens = WORD.findall(normalised)
     if len(tokens) < size:
         return {" ".join(tokens).encode("utf-8")} if tokens else set()
     return {" ".join(tokens[i : i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}

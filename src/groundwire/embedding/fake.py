@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from groundwire.embedding.base import Vectors
-
-_WORD = re.compile(r"\w+", re.UNICODE)
+from groundwire.text import WORD
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -38,7 +36,7 @@ class FakeEmbedder:
 
     def _one(self, text: str) -> Vectors:
         vec = np.zeros(self.dimension, dtype=np.float32)
-        for word in _WORD.findall(text.lower()):
+        for word in WORD.findall(text.lower()):
             vec += self._word(word)
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm else vec
@@ -55,4 +53,4 @@ class FakeEmbedder:
         return self.encode_passages(texts)
 
     def count_tokens(self, text: str) -> int:
-        return len(_WORD.findall(text))
+        return len(WORD.findall(text))

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from groundwire.domain import Chunk, ParsedDocument
+from groundwire.text import NON_SPACE_RUN
 
 TokenCounter = Callable[[str], int]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9À-Ý])|\n+")
-_WORD = re.compile(r"\S+")
 MIN_BODY_TOKENS = 32
 
 
@@ -104,7 +104,7 @@ class Chunker:
                 yield _Unit(offset + start, offset + end, tokens)
                 continue
             # An over-long sentence (tables, code, run-on text) is cut at word boundaries.
-            words = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
+            words = [(m.start(), m.end()) for m in NON_SPACE_RUN.finditer(sentence)]
             piece_start, piece_tokens, piece_end = words[0][0], 0, words[0][1]
             for ws, we in words:
                 t = self._count(sentence[ws:we])

@@ -6,14 +6,13 @@ it); mixed languages are reported as information only.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from groundwire.assess.dimensions.base import Context
 from groundwire.assess.report import Section, chart, finding, location, ratio_score
 from groundwire.assess.source import AssessedDocument
+from groundwire.text import LETTER_WORD
 
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Frequent function words per language: a light detector that needs no model or download.
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -213,7 +212,7 @@ def detect_language(text: str, sample_chars: int = 2000) -> str:
     """ISO 639-1 code of the language whose function words are most frequent in the first
     ``sample_chars`` characters; ``"unknown"`` when fewer than 3 (or under 5% of the words)
     match any profile."""
-    tokens = _WORD.findall(text[:sample_chars].lower())
+    tokens = LETTER_WORD.findall(text[:sample_chars].lower())
     if not tokens:
         return "unknown"
     hits = dict.fromkeys(_STOPWORDS, 0)

@@ -16,13 +16,13 @@ from groundwire.assess.dimensions.base import Context
 from groundwire.assess.report import Section, chart, finding, location
 from groundwire.assess.source import AssessedDocument
 from groundwire.assess.textutil import excerpt
+from groundwire.text import LETTER
 
 _MOJIBAKE = re.compile(
     r"Ã[\u0080-\u00bf]|â€[\u0080-\u00bf\u2018-\u201e\u2020-\u2122™œ]|Â[\u00a0-\u00bf]"
 )
 _OCR_TOKEN = re.compile(r"^(?=.*[^\W\d_])(?=.*\d)\w+$")
 MIN_SAMPLE = 80
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _SPACE = re.compile(r"\s", re.UNICODE)
 MAX_NON_LETTER_SHARE = 0.5
 MAX_OCR_NOISE_SHARE = 0.3
@@ -39,7 +39,7 @@ def garble_reasons(text: str) -> list[str]:
     sample = text[:5000]
     visible = len(sample) - len(_SPACE.findall(sample))
     if visible >= MIN_SAMPLE:
-        letters = len(_LETTER.findall(sample))
+        letters = len(LETTER.findall(sample))
         if 1 - letters / visible > MAX_NON_LETTER_SHARE:
             reasons.append("non_letter_ratio")
         tokens = sample.split()

@@ -15,7 +15,6 @@ Score: ``100 * strong / questions`` (100 with a note when there are no questions
 from __future__ import annotations
 
 import random
-import re
 from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,11 +27,11 @@ from groundwire.assess.source import AssessedDocument
 from groundwire.assess.spool import TextSpool
 from groundwire.domain import Hit
 from groundwire.ingest.chunking import split_sentences
+from groundwire.text import WORD2
 
 LEXICAL_STRONG = 0.6
 TOP_PASSAGES = 5
 _BATCH = 512
-_WORD = re.compile(r"\w\w+", re.UNICODE)
 
 
 class _BatchThreads:
@@ -141,7 +140,7 @@ class QuestionCoverage:
 
     # ---------------------------------------------------------------- scoring
     def _terms(self, text: str) -> set[str]:
-        return {self.stem(w) for w in _WORD.findall(text.lower()) if w not in self.stopwords}
+        return {self.stem(w) for w in WORD2.findall(text.lower()) if w not in self.stopwords}
 
     def lexical_support(self, question: str, passages: Sequence[str]) -> float:
         """The best sentence's share of the question's content terms (0..1)."""
