@@ -71,7 +71,8 @@ async def test_scifact_default_and_tuned(gw: Any, shared_db: str, real_embedder:
 
 
 async def test_squad_hit_at_5(gw: Any) -> None:
-    result = await run_evaluation(gw.engine, DATA / "squad-v1.1-dev", answer_limit=100, progress=None)
+    result = await run_evaluation(gw.engine, DATA / "squad-v1.1-dev", answer_limit=100,
+                                  progress=None)
     print("squad default", result["metrics"], result.get("answer_em"), result.get("answer_f1"))
     assert result["queries"] > 10000
     assert result["metrics"]["hit@5"] >= 0.94

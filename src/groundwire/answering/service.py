@@ -53,10 +53,10 @@ from groundwire.retrieval.hybrid import HybridRetriever
 from groundwire.safety.output_filter import AnswerGuard, OutputFilter
 from groundwire.settings import LLMSettings
 from groundwire.stores.base import Store
+from groundwire.text import WORD2 as _WORD
 
 log = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"
-_WORD = re.compile(r"\w\w+")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -64,6 +63,7 @@ from groundwire.quality.tuning import CANDIDATE_DEPTH, grid, select_configuratio
 from groundwire.retrieval.fusion import Ranked, fuse
 from groundwire.retrieval.tunings import TuningResolver, material_change
 from groundwire.settings import RetrievalSettings, RetrievalTuning
+from groundwire.text import WORD_WITH_APOSTROPHE as _WORDS
 
 if TYPE_CHECKING:
     from groundwire.engine import IndexEngine
@@ -71,7 +71,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 __all__ = ["TuningResolver", "material_change"]  # re-exported: their old home
-_WORDS = re.compile(r"[^\W_][\w'\-]*", re.UNICODE)
 
 DEFAULT_QUESTIONS = 400
 HOLDOUT_FRACTION = 0.5

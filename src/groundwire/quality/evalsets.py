@@ -174,7 +174,7 @@ async def positive_feedback(engine: IndexEngine, index: str) -> list[tuple[str, 
     """(question, relevant document ids) of answered ``ask`` records of ``index`` with helpful
     feedback and none unhelpful; relevant: the feedback's expected passage (a uri or chunk id)
     when given, else the documents the answer cited."""
-    rows = await engine.store.positive_feedback_records(index)  # type: ignore[attr-defined]
+    rows = await engine.store.positive_feedback_records(index)
     expected_chunks = [int(e) for _, _, e in rows if e and e.isdigit()]
     by_id = await engine.store.chunks_by_id(expected_chunks) if expected_chunks else {}
     out = []

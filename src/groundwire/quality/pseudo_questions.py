@@ -33,9 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from groundwire.stores.base import StoredChunk
+from groundwire.text import WORD_WITH_APOSTROPHE as _WORD
 
 # A word: letters/digits with inner apostrophes or hyphens.
-_WORD = re.compile(r"[^\W_][\w'\-]*", re.UNICODE)
 _FILE_LIKE = re.compile(r"\.[A-Za-z0-9]{1,5}$|[/\\]")
 TITLE_SHARE = 0.15
 HEADING_SHARE = 0.15

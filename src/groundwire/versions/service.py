@@ -213,9 +213,10 @@ async def promote(gw: VersionHost, logical: str, version: int | None = None, *,
             raise NotFound(f"index {logical!r} has no ready candidate version")
         row = ready[-1]
     else:
-        row = next((r for r in rows if r["version"] == version), None)
-        if row is None:
+        found = next((r for r in rows if r["version"] == version), None)
+        if found is None:
             raise NotFound(f"no version {version} of index {logical!r}")
+        row = found
     if row["state"] in ("building", "failed"):
         raise InvalidRequest(f"version {row['version']} is {row['state']}, not ready")
     if row["physical"] == live:

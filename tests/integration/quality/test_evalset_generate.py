@@ -48,7 +48,8 @@ async def test_generate_from_index_feedback_and_unanswerable(
                                     expected_passage=None, principal="p")
         await gw.store.add_feedback(disliked.id, helpful=False, comment=None,
                                     expected_passage=None, principal="q")
-        info = await generate_evalset(gw.engine, "golden", out, questions=15, unanswerable=5, seed=3)
+        info = await generate_evalset(gw.engine, "golden", out, questions=15, unanswerable=5,
+                                      seed=3)
         await generate_evalset(gw.engine, "golden", tmp_path / "again", questions=15,
                                unanswerable=5, seed=3)
         report = await run_contract(gw.engine, save=False)
