@@ -28,10 +28,10 @@ Groups, the names Groundwire ships, and the signature of what an entry point mus
     Built-ins: ``folder``.
 
 ``groundwire.llm_providers`` — name: a provider's ``type`` in ``llm.providers``; value:
-    ``(settings: ProviderSettings, *, max_response_bytes: int) -> provider``, the provider
-    being what ``llm.chain.FallbackChain`` drives (today the interface of
-    ``llm.provider.OpenAICompatibleProvider``: ``name``, ``model``, ``stream``/``complete``,
-    ``aclose``). Built-ins: ``openai`` (any OpenAI-compatible chat completions endpoint).
+    ``(settings: ProviderSettings, *, max_response_bytes: int) -> LLMProvider``
+    (``groundwire.llm.base.LLMProvider``: ``name``, ``model``, ``complete``/``stream``,
+    ``aclose``; failures as coded ``ProviderError``s). Built-ins: ``openai`` (any
+    OpenAI-compatible chat completions endpoint).
 
 ``groundwire.answerers`` — name: the extractive answerer kind; value:
     ``(embedder: Embedder, settings: AnswerSettings) -> Answerer``

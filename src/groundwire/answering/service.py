@@ -44,11 +44,11 @@ from groundwire.answering.base import Answerer
 from groundwire.answering.screening import screen_passages
 from groundwire.domain import Answer, Citation, Hit, SearchRequest
 from groundwire.errors import BudgetExceeded
+from groundwire.llm.base import Usage
 from groundwire.llm.budgets import BudgetGuard, answer_cost, seconds_until_reset
 from groundwire.llm.cache import AnswerCache, cache_key
 from groundwire.llm.chain import ChainOutcome, FallbackChain, Restart
 from groundwire.llm.prompts import NOT_FOUND_ANSWER, PackedPrompt, PromptTemplate, pack_prompt
-from groundwire.llm.provider import Usage
 from groundwire.retrieval.hybrid import HybridRetriever
 from groundwire.safety.output_filter import AnswerGuard, OutputFilter
 from groundwire.settings import LLMSettings

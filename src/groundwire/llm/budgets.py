@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from groundwire.llm.provider import Usage
+from groundwire.llm.base import Usage
 from groundwire.settings import BudgetLimits, BudgetSettings, Price
 from groundwire.stores.base import PeriodLimit, Store
 

@@ -27,8 +27,8 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 from groundwire.errors import ProviderError
+from groundwire.llm.base import Completion, LLMProvider
 from groundwire.llm.breaker import BreakerState, CircuitBreaker
-from groundwire.llm.provider import Completion, OpenAICompatibleProvider
 from groundwire.settings import LLMSettings
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ChainOutcome:
 
 class FallbackChain:
     def __init__(
-        self, providers: Sequence[OpenAICompatibleProvider], settings: LLMSettings,
+        self, providers: Sequence[LLMProvider], settings: LLMSettings,
         *, tracer: trace.Tracer | None = None,
     ) -> None:
         self.providers = list(providers)

@@ -31,37 +31,18 @@ import json
 import time
 import zlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from groundwire.errors import ProviderError
+from groundwire.llm.base import Completion, Usage
 from groundwire.settings import ProviderSettings
 
 REPETITION_MIN_WORDS = 48
 REPETITION_MAX_DISTINCT = 4
 COMPRESSIBLE_TAIL_CHARS = 1200
 COMPRESSION_RATIO_FLOOR = 0.08  # ordinary prose compresses to ~0.35-0.5 of its size
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    prompt_tokens: int
-    completion_tokens: int
-    estimated: bool = False
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    text: str
-    model: str
-    finish_reason: str | None
-    usage: Usage | None
 
 
 class OpenAICompatibleProvider:
