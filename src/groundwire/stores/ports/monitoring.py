@@ -15,8 +15,9 @@ class RecordStore(Protocol):
     """Answer records and their feedback (``monitoring/recorder.py``, eval sets).
 
     * ``insert_records`` is idempotent by record id.
-    * ``get_record``: the record or None. ``list_records``: oldest first, filtered; page with
-      ``after`` = the last record's ``(created_at, id)``.
+    * ``get_record``: the record or None (also for an id that is not a record id).
+    * ``list_records``: oldest first, filtered; page with ``after`` = the last record's
+      ``(created_at, id)``.
     * ``purge_records(before)`` deletes older records (their feedback with them) and old
       resolved alerts; returns how many records it deleted.
     * ``add_feedback`` raises ``NotFound`` when the record does not exist.
@@ -57,7 +58,8 @@ class MonitoringQueries(Protocol):
       records embedded by ``model``, newest first.
     * ``gap_candidates``: records the corpus did not serve well (abstained, top score below
       ``low_score``, or unhelpful feedback), newest first.
-    * ``timeseries``: (bucket start, value or None, count) per bucket, oldest first.
+    * ``timeseries``: (bucket start, value or None, count) per bucket, oldest first; an
+      unknown ``metric`` raises ``InvalidRequest``.
     """
 
     async def record_indexes(self, since: datetime) -> list[str]: ...
