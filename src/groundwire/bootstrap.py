@@ -29,9 +29,10 @@ __all__ = ["build_answer_guard", "build_app", "build_embedder", "build_llm", "bu
 
 
 def build_store(settings: Settings) -> Store:
-    """The store: PostgreSQL at ``database_url``, else the embedded server (started in
-    ``open()``); built by the ``postgres`` factory of the groundwire.stores registry."""
-    store: Store = stores().get("postgres")(settings)
+    """The store named by ``database.store`` (registry group groundwire.stores); the built-in
+    ``postgres``: PostgreSQL at ``database_url``, else the embedded server (started in
+    ``open()``)."""
+    store: Store = stores().get(settings.database.store)(settings)
     return store
 
 

@@ -24,6 +24,11 @@ class ServerSettings(_Section):
 class DatabaseSettings(_Section):
     """Connection pools (docs/operations.md: external PostgreSQL, pgbouncer, read replicas)."""
 
+    store: str = Field(
+        "postgres",
+        description="Registered store kind (entry point group groundwire.stores); built-in: "
+        "postgres (`database_url`, else the embedded server).",
+    )
     pool_min: int = Field(1, ge=0, le=100, description="Minimum pooled connections.")
     pool_max: int = Field(8, ge=1, le=500, description="Maximum pooled connections.")
     read_url: SecretStr | None = Field(
