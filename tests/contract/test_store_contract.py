@@ -1,12 +1,9 @@
-"""The Store contract (groundwire.stores.base), as a reusable suite.
-
-Every store implementation gets a subclass of ``StoreContract`` providing the ``store``
-fixture; today that is PostgreSQL (the real embedded server).
-"""
+"""The Store contract of ``groundwire.stores.base`` (ingest, generations, search): run on
+every implementation by the ``store`` fixture of ``conftest.py``. The per-port suites are
+the other ``test_*_contract.py`` modules."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -42,8 +39,8 @@ def _write(uri: str, chunks: list[Chunk], **kw: Any) -> DocumentWrite:
                          chunks=chunks, **kw)
 
 
-class StoreContract:
-    """Inherit and provide an async ``store`` fixture yielding an opened, empty store."""
+class TestStoreContract:
+    """``store``: an opened, empty store of each implementation (``conftest.py``)."""
 
     async def test_commit_makes_document_indexed_with_exactly_its_chunks(self, store: Any) -> None:
         await store.ensure_index("i")
@@ -169,13 +166,3 @@ class StoreContract:
         _, corpus = await store.keyword_corpus("i")
         assert [c.text for c in corpus] == ["from two"]
 
-
-class TestPostgresStore(StoreContract):
-    @pytest.fixture
-    async def store(self, database_url: str) -> AsyncIterator[Any]:
-        from groundwire.stores.postgres.store import PostgresStore
-
-        store = PostgresStore(database_url, pool_max=4)
-        await store.open()
-        yield store
-        await store.close()
