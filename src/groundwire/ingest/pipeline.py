@@ -36,7 +36,7 @@ from groundwire.embedding.base import Embedder
 from groundwire.errors import DocumentError, ParseError
 from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.cleaning import clean_document
-from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES, iter_records
+from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES, RecordFailure, expand_records
 from groundwire.registry import Parser
 from groundwire.settings import PiiPolicySettings
 from groundwire.stores.base import DocumentWrite, KnownDocument, Store
@@ -141,7 +141,10 @@ class IngestPipeline:
             tenant=tenant,
         )
         for failed in failures:
-            await self._fail(index, failed, source_id, report, tenant)
+            if self._unchanged(known.get(failed.item.uri), failed.digest, retry_failed):
+                report.unchanged += 1  # the same bad record as last time (it has a digest)
+            else:
+                await self._fail(index, failed, source_id, report, tenant)
 
         total = len(todo)
         done = 0
@@ -190,14 +193,8 @@ class IngestPipeline:
                     continue
                 data = item.read()
                 if item.media_type in RECORD_MEDIA_TYPES:
-                    frozen = _with_bytes(item, data)
-                    records = list(
-                        iter_records(frozen, id_field=self._fields.id,
-                                     title_field=self._fields.title, text_field=self._fields.text,
-                                     permissions_field=self._fields.permissions)
-                    )
-                    for record in records:
-                        yield _Prepared(record, _record_digest(record))
+                    # A container: each record is its own document, a bad one fails alone.
+                    yield from self._records(_with_bytes(item, data))
                     continue
                 # Bytes are not kept: large folders would otherwise sit in memory; the file is
                 # read again when (and only if) it needs parsing. The source's permissions are
@@ -205,6 +202,19 @@ class IngestPipeline:
                 yield _Prepared(item, content_hash(data + _permissions_bytes(item)))
             except DocumentError as exc:  # per-document catch: record it, go on
                 yield _Prepared(item, "", error=exc)
+
+    def _records(self, container: SourceItem) -> Iterator[_Prepared]:
+        """The records of a records file: good ones to index, bad ones (coded, with their line)
+        to record as failed documents. A whole-container error raises ``ParseError``."""
+        fields = self._fields
+        records = list(expand_records(container, id_field=fields.id, title_field=fields.title,
+                                      text_field=fields.text,
+                                      permissions_field=fields.permissions))
+        for result in records:
+            if isinstance(result, RecordFailure):
+                yield _Prepared(result.item, result.digest, error=result.error)
+            else:
+                yield _Prepared(result, _record_digest(result))
 
     def _prepare(
         self, prepared: _Prepared, tenant: str, redact: Callable[[str], str] | None = None

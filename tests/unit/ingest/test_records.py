@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from groundwire.domain import Block, SourceItem
+from groundwire.domain import Block, SourceItem, parse_permissions
 from groundwire.errors import ParseError
 from groundwire.ingest.parsers import media_type_for, parse_text
-from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES, iter_records
+from groundwire.ingest.parsers.records import (
+    RECORD_MEDIA_TYPES,
+    RecordFailure,
+    expand_records,
+    iter_records,
+)
 
 MODIFIED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -139,12 +145,87 @@ def test_custom_field_names() -> None:
     assert dict(record.metadata) == {"id": "not-the-id"}
 
 
-def test_duplicate_ids_are_record_invalid() -> None:
+def test_duplicate_ids_are_record_duplicate_in_strict_iteration() -> None:
     error = record_error(
         container("c.jsonl", jsonl({"id": "a", "text": "1"}, {"id": "a", "text": "2"}))
     )
-    assert error.code == "parse.record_invalid"
+    assert error.code == "parse.record_duplicate"
     assert "duplicate id 'a'" in str(error)
+    assert "line 2" in str(error)
+
+
+def expanded(item: SourceItem) -> tuple[list[SourceItem], list[RecordFailure]]:
+    good: list[SourceItem] = []
+    bad: list[RecordFailure] = []
+    for result in expand_records(item):
+        if isinstance(result, RecordFailure):
+            bad.append(result)
+        else:
+            good.append(result)
+    return good, bad
+
+
+def test_a_bad_record_fails_alone_and_the_first_of_a_repeated_id_is_kept() -> None:
+    data = (
+        b'{"id": "a", "text": "first a"}\n'
+        b'{"id": "b", "text": \n'  # malformed
+        b'{"id": "a", "text": "second a"}\n'  # duplicate
+        b'[1, 2]\n'  # not an object
+        b'{"id": "c", "text": ["x"]}\n'  # text is not a string
+        b'{"id": "d", "text": "\xff\xfe"}\n'  # not UTF-8
+        b'{"id": "e", "text": "last"}\n'
+    )
+    item = replace(container("c.jsonl", data), permissions=parse_permissions("group:ops"))
+    good, bad = expanded(item)
+    assert [(r.uri, r.text) for r in good] == [("c.jsonl#a", "first a"), ("c.jsonl#e", "last")]
+    assert [(f.item.uri, f.error.code) for f in bad] == [
+        ("c.jsonl#line-2", "parse.record_invalid"),
+        ("c.jsonl#a@line-3", "parse.record_duplicate"),
+        ("c.jsonl#line-4", "parse.record_invalid"),
+        ("c.jsonl#c", "parse.record_invalid"),
+        ("c.jsonl#line-6", "parse.encoding"),
+    ]
+    for failure, line in zip(bad, (2, 3, 4, 5, 6), strict=True):
+        assert f"line {line}" in failure.error.message
+        assert failure.item.media_type == "application/x-ndjson"
+        assert failure.item.permissions == item.permissions  # the container's readers
+        assert failure.item.modified_at == MODIFIED
+    assert "first at line 1" in bad[1].error.message
+    # The digest follows the record's bytes: the same bad line hashes the same.
+    _, again = expanded(item)
+    assert [f.digest for f in again] == [f.digest for f in bad]
+    assert len({f.digest for f in bad}) == len(bad)
+
+
+def test_corrupt_gzip_after_some_records_fails_the_rest_only() -> None:
+    data = gzip.compress(jsonl(*({"id": i, "text": "x" * 50 + str(i)} for i in range(400))),
+                         mtime=0)
+    good, bad = expanded(container("c.jsonl.gz", data[: len(data) // 2]))
+    assert good and len(good) < 400
+    [failure] = bad
+    assert failure.error.code == "parse.record_invalid"
+    assert failure.item.uri == f"c.jsonl.gz#line-{len(good) + 1}"
+    assert "gzip" in failure.error.message
+
+
+def test_json_array_and_csv_bad_elements_fail_alone() -> None:
+    data = json.dumps([{"id": "p", "text": "one"}, 7, {"id": "p", "text": "two"}])
+    good, bad = expanded(container("a.json", data.encode()))
+    assert [r.uri for r in good] == ["a.json#p"]
+    assert [(f.item.uri, f.error.code) for f in bad] == [
+        ("a.json#record-2", "parse.record_invalid"),
+        ("a.json#p@record-3", "parse.record_duplicate"),
+    ]
+    rows = b"id,title,text\nr1,A,one\nr1,B,two\nr2,C,three\n"
+    good, bad = expanded(container("rows.csv", rows))
+    assert [r.uri for r in good] == ["rows.csv#r1", "rows.csv#r2"]
+    assert [(f.item.uri, f.error.code) for f in bad] == [
+        ("rows.csv#r1@row-2", "parse.record_duplicate")]
+
+
+def test_a_file_of_only_bad_records_is_not_empty() -> None:
+    good, bad = expanded(container("c.jsonl", b"{\n{\n"))
+    assert good == [] and len(bad) == 2
 
 
 def test_empty_container_is_empty() -> None:
