@@ -41,6 +41,7 @@ log = logging.getLogger("groundwire.api")
 
 
 def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
+    from groundwire.api.admission import AdmissionMiddleware
     from groundwire.api.routes import metrics
     from groundwire.security.limits import BodyLimitMiddleware
     from groundwire.security.ratelimit import RateLimitHeadersMiddleware
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(TextGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(AdmissionMiddleware, settings=settings.admission, metrics=telemetry.metrics)
 
     @app.middleware("http")
     async def key_required(

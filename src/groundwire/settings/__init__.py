@@ -13,6 +13,7 @@ masked view (``config show``) and the generated reference (``config docs``). Imp
 
 from __future__ import annotations
 
+from groundwire.settings.admission import AdmissionSettings
 from groundwire.settings.base import MASK, SECRET_KINDS, _secret, _Section
 from groundwire.settings.ingest import (
     AssessSettings,
@@ -77,6 +78,7 @@ __all__ = [
     "MASK",
     "RATE_LIMIT_CLASSES",
     "SECRET_KINDS",
+    "AdmissionSettings",
     "AnswerSettings",
     "AssessSettings",
     "AutoTuneSettings",

@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from groundwire.settings.admission import AdmissionSettings
 from groundwire.settings.base import _secret
 from groundwire.settings.ingest import (
     AssessSettings,
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
     assess: AssessSettings = Field(default_factory=AssessSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     budgets: BudgetSettings = Field(default_factory=BudgetSettings)

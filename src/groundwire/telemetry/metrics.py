@@ -12,6 +12,8 @@ Contract:
 * Answers are counted once, from the final ``Answer`` (outcome, degraded reason, upstream
   attempts, cache hit or miss, tokens and cost). A cached answer carries the usage of the
   call that produced it; it is counted as a cache hit and adds no tokens, cost or attempts.
+* Query requests shed by admission control (``api/admission.py``) are counted by route
+  (``count_shed``; ``groundwire_requests_shed_total``).
 * Items the background batch writers dead-letter (``stores/batch_writer.py``) are counted
   by writer and code (``count_dead_letter``; every series exists from the start, at 0).
 * Breaker states and index/document gauges are read at scrape time: breaker states from a
@@ -106,6 +108,11 @@ class Metrics:
             "stayed down past the retries; writer.prepare_failed: redaction/embedding raised).",
             ["writer", "code"], registry=reg,
         )
+        self.shed = Counter(
+            "groundwire_requests_shed",
+            "Query requests refused with 503 server.overloaded by admission control "
+            "(api/admission.py), by route.", ["route"], registry=reg,
+        )
         self._state = _ScrapeTimeCollector()
         reg.register(self._state)
         self._stats_cache_s = stats_cache_s
@@ -132,6 +139,15 @@ class Metrics:
 
     def count_error(self, code: str) -> None:
         self.errors.labels(code).inc()
+
+    def count_shed(self, route: str) -> None:
+        """One request shed by admission control (``declare_shed_routes`` makes the series)."""
+        self.shed.labels(route).inc()
+
+    def declare_shed_routes(self, routes: Sequence[str]) -> None:
+        """Create each route's shed series at 0, so a scrape shows it before any overload."""
+        for route in routes:
+            self.shed.labels(route)
 
     def count_dead_letter(self, writer: str, code: str) -> None:
         self.dead_letters.labels(writer, code).inc()
