@@ -66,7 +66,7 @@ def test_builtin_entry_points_are_the_builtin_tables() -> None:
 
 
 def test_builtin_factories_are_the_named_functions() -> None:
-    from groundwire import store_factories
+    from groundwire.stores import factories as store_factories
     from groundwire.answering import factories as answering
     from groundwire.ingest.connectors import folder
     from groundwire.llm import factories as llm
@@ -158,11 +158,11 @@ import groundwire.registry as r
 assert all(reg._entry_points is None and not reg._loaded for reg in r.ALL), "discovered"
 loaded = sorted(m for m in sys.modules if m.startswith((
     "groundwire.ingest", "groundwire.embedding", "groundwire.llm", "groundwire.answering",
-    "groundwire.stores", "groundwire.store_factories", "groundwire.settings")))
+    "groundwire.stores", "groundwire.stores.factories", "groundwire.settings")))
 assert not loaded, loaded
 r.connectors().names()  # discovery alone imports no plug-in either
 loaded = sorted(m for m in sys.modules if m.startswith(("groundwire.ingest",
-    "groundwire.stores", "groundwire.store_factories")))
+    "groundwire.stores", "groundwire.stores.factories")))
 assert not loaded, loaded
 print("ok")
 """

@@ -1,11 +1,6 @@
 """Built-in store factories, entry points of the ``groundwire.stores`` group (see
 ``groundwire.registry``): ``(settings: Settings) -> Store``; building does no I/O
-(``open()`` connects, starting the embedded server when there is no ``database_url``).
-
-This is an adapter module: it belongs beside the store in ``stores/`` (as
-``stores/factories.py``); it lives here only because ``stores/`` was being changed at the
-same time. Moving it means changing its one entry point in ``pyproject.toml``.
-"""
+(``open()`` connects, starting the embedded server when there is no ``database_url``)."""
 
 from __future__ import annotations
 
