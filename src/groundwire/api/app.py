@@ -22,6 +22,7 @@ from groundwire.api.routes import (
     admin,
     assessments,
     audit,
+    conversations,
     documents,
     health,
     ingest,
@@ -141,7 +142,8 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     # Added last, so outermost: the request span is current in the middleware above.
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     app.include_router(metrics.router)
-    for module in (health, query, openai_compat, ingest, assessments, jobs, documents,
+    for module in (health, query, openai_compat, conversations, ingest, assessments, jobs,
+                   documents,
                    monitoring, admin, audit, tuning, web):
         app.include_router(module.router)
     docs_pages.install(app, docs_mode)

@@ -33,6 +33,7 @@ from groundwire.stores.ports import (
     ApiKeyStore,
     AuditReader,
     AuditSink,
+    ConversationStore,
     DocumentCatalog,
     DocumentStore,
     IndexCatalog,
@@ -67,7 +68,7 @@ class Store(
     Lifecycle, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, Protocol,
+    TuningStore, ConversationStore, Protocol,
 ):
     """Persistence for indexes, documents, chunks, embeddings and everything around them:
     every port of ``stores/ports.py`` (see the module contract and each port's)."""

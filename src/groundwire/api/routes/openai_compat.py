@@ -4,13 +4,19 @@ Any OpenAI SDK or chat client works unchanged: point its base URL at ``http://HO
 
 * ``model``: ``groundwire`` (the ``default`` index) or ``groundwire/<index>``; ``GET /v1/models``
   lists them.
-* The question is the last ``user`` message (text parts of a multi-part content are joined).
-  Earlier turns are not used for retrieval: follow-up questions should stand on their own.
+* The question is the last ``user`` message (text parts of a multi-part content are joined);
+  the earlier ``user`` / ``assistant`` messages are the conversation it follows: a follow-up
+  ("and what about its price?") is rewritten into a standalone query from them, exactly as in
+  ``/v1/conversations`` (the LLM chain when ``llm.providers`` is set, else deterministic
+  rules; ``conversations/``). ``system`` messages are ignored. The query retrieval used is
+  the extension's ``rewritten_query`` (``rewriter``: none, rules or llm).
 * The answer carries inline ``[n]`` markers; the extension field ``groundwire`` (top level of the
   response, and of the last stream chunk before ``[DONE]``) holds ``citations`` (n, uri, title,
   quote, support, ...), ``abstained``, ``degraded``, ``degraded_reason``, ``provider``,
   ``groundedness``, ``verification`` and ``record_id`` (for ``POST /v1/feedback``). OpenAI
   SDKs expose it as ``response.model_extra``.
+* Streamed and non-streamed completions carry the same content: an answer the flow does not
+  stream token by token (an abstention, the extractive answer) is sent as one content chunk.
 * Streaming sends the tokens as the model writes them. If a provider fails after it has sent
   text, a client cannot un-read it, so the stream continues with a visible note and the
   fallback's whole answer; the extension's ``answer`` field always holds the final verified
@@ -37,6 +43,9 @@ from groundwire.api.routes.audit import audit_answer, audited
 from groundwire.api.schemas import ErrorResponse
 from groundwire.api.sse import primed_stream, sse
 from groundwire.app import Groundwire
+from groundwire.conversations.rewrite import Rewrite
+from groundwire.conversations.rewriter import Exchange, FollowupRewriter
+from groundwire.conversations.service import with_text
 from groundwire.domain import Answer, SearchRequest
 from groundwire.errors import InvalidRequest
 from groundwire.security.principal import Principal
@@ -99,15 +108,20 @@ async def chat_completions(
     body: ChatCompletionBody, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ask")),
 ) -> Any:
-    request = SearchRequest(query=_question(body.messages), index=_index(body.model), top_k=10,
+    index = _index(body.model)
+    question, history = _conversation(body.messages)
+    await tenant_index(gw, principal, index)
+    llm = gw.answers.llm
+    rewrite = await FollowupRewriter(llm.chain if llm is not None else None).rewrite(
+        question, history)
+    request = SearchRequest(query=rewrite.query, index=index, top_k=10,
                             access=principal.access())
-    await tenant_index(gw, principal, request.index)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         frames = _chunks(gw, request, principal, completion_id, created, body.model,
-                         include_usage)
+                         include_usage, rewrite)
         return await primed_stream(frames)
     answer = await gw.ask(request, principal=principal.name)
     await audit_answer(gw, principal, "chat.completion", request, answer)
@@ -117,14 +131,14 @@ async def chat_completions(
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
                      "finish_reason": "stop", "logprobs": None}],
         "usage": _usage(answer),
-        "groundwire": _extension(answer),
+        "groundwire": _extension(answer, rewrite),
     }
 
 
 async def _chunks(
     gw: Groundwire, request: SearchRequest, principal: Principal, completion_id: str,
     created: int,
-    model: str, include_usage: bool,
+    model: str, include_usage: bool, rewrite: Rewrite,
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
@@ -135,8 +149,9 @@ async def _chunks(
         return sse(body)
 
     started = False
-    async for event in audited(gw, principal, "chat.completion", request,
-                               gw.ask_stream(request, principal=principal.name)):
+    events = audited(gw, principal, "chat.completion", request,
+                     gw.ask_stream(request, principal=principal.name))
+    async for event in with_text(events):  # an abstention streams no tokens of its own
         if not started:
             started = True
             yield chunk({"role": "assistant", "content": ""})
@@ -146,7 +161,7 @@ async def _chunks(
             yield chunk({"content": RESTART_NOTE})
         elif isinstance(event, AnswerDone):
             answer = event.answer
-            yield chunk({}, "stop", groundwire=_extension(answer))
+            yield chunk({}, "stop", groundwire=_extension(answer, rewrite))
             if include_usage:
                 yield sse({"id": completion_id, "object": "chat.completion.chunk",
                            "created": created, "model": model, "choices": [],
@@ -154,16 +169,29 @@ async def _chunks(
     yield sse("[DONE]")
 
 
-def _question(messages: list[ChatMessage]) -> str:
-    for message in reversed(messages):
-        if message.role != "user":
-            continue
-        content = message.content
-        if isinstance(content, list):
-            content = " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
-        if content and content.strip():
-            return content.strip()
-    raise InvalidRequest("no user message with text content")
+def _text(message: ChatMessage) -> str:
+    content = message.content
+    if isinstance(content, list):
+        content = " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return (content or "").strip()
+
+
+def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Exchange]]:
+    """The last user message with text, and the exchanges before it: each earlier user
+    message with the assistant's reply that followed it (``system``/``tool`` ignored)."""
+    last = next((i for i in range(len(messages) - 1, -1, -1)
+                 if messages[i].role == "user" and _text(messages[i])), None)
+    if last is None:
+        raise InvalidRequest("no user message with text content")
+    history: list[Exchange] = []
+    for message in messages[:last]:
+        text = _text(message)
+        if message.role == "user" and text:
+            history.append(Exchange(text))
+        elif message.role == "assistant" and text and history:
+            previous = history[-1]
+            history[-1] = Exchange(previous.question, f"{previous.answer} {text}".strip())
+    return _text(messages[last]), history
 
 
 def _index(model: str) -> str:
@@ -184,9 +212,10 @@ def _usage(answer: Answer) -> dict[str, int]:
             "total_tokens": prompt + completion}
 
 
-def _extension(answer: Answer) -> dict[str, Any]:
+def _extension(answer: Answer, rewrite: Rewrite) -> dict[str, Any]:
     out = answer_out(answer)
     return {
+        "rewritten_query": rewrite.query, "rewriter": rewrite.method,
         "answer": out.answer, "abstained": out.abstained, "degraded": out.degraded,
         "degraded_reason": out.degraded_reason, "provider": out.provider,
         "groundedness": out.groundedness, "answerer": out.answerer,

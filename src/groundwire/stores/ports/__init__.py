@@ -29,6 +29,7 @@ from groundwire.stores.ports.access import (
     RateLimitStore,
     UsageStore,
 )
+from groundwire.stores.ports.conversations import ConversationStore
 from groundwire.stores.ports.documents import (
     DocumentCatalog,
     DocumentStore,
@@ -41,7 +42,8 @@ from groundwire.stores.ports.retrieval import KeywordCorpus, VectorIndexAdmin, V
 from groundwire.stores.ports.versions import TuningStore, VersionStore
 
 __all__ = [
-    "AlertStore", "ApiKeyStore", "AuditReader", "AuditSink", "DocumentCatalog",
+    "AlertStore", "ApiKeyStore", "AuditReader", "AuditSink", "ConversationStore",
+    "DocumentCatalog",
     "DocumentStore", "Generations", "IndexCatalog", "KeywordCorpus", "Lifecycle",
     "MonitoringQueries", "PORTS", "PrincipalStore", "RateLimitStore", "RecordStore",
     "TuningStore", "UsageStore", "VectorIndexAdmin", "VectorSearch", "VersionStore",
@@ -51,6 +53,6 @@ PORTS: tuple[type[Any], ...] = (
     Lifecycle, Generations, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore,
+    TuningStore, ConversationStore,
 )
 """Every port; ``stores.base.Store`` combines them all."""

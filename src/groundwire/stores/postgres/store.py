@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from groundwire.errors import NotFound, StoreUnavailable
 from groundwire.stores.postgres.catalog import PostgresCatalog
+from groundwire.stores.postgres.conversations import PostgresConversations
 from groundwire.stores.postgres.documents import PostgresDocuments
 from groundwire.stores.postgres.migrations import applied_versions, migrate
 from groundwire.stores.postgres.principals import PostgresPrincipals
@@ -52,7 +53,7 @@ class DatabaseProvider(Protocol):
 
 class PostgresStore(PostgresDocuments, PostgresCatalog, PostgresSearch, PostgresUsage,
                     PostgresRecords, PostgresPrincipals, PostgresTuning, PostgresVersions,
-                    PostgresSecurityEdges):
+                    PostgresSecurityEdges, PostgresConversations):
     """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
 
     def __init__(
