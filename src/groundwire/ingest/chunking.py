@@ -10,16 +10,15 @@ word longer than the budget is kept whole. Consecutive chunks of one section sha
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from groundwire.domain import Chunk, ParsedDocument
+from groundwire.ingest.sentences import sentence_spans
 from groundwire.text import NON_SPACE_RUN
 
 TokenCounter = Callable[[str], int]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9À-Ý])|\n+")
 MIN_BODY_TOKENS = 32
 
 
@@ -31,16 +30,11 @@ class _Unit:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) of ``text``, whitespace between sentences excluded."""
-    spans = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    """Sentence spans (start, end) of ``text``, whitespace between sentences excluded.
+
+    A segmenter's judgement, not a newline split: wrapped lines stay one sentence; see
+    ``groundwire.ingest.sentences`` for the rules."""
+    return sentence_spans(text)
 
 
 class Chunker:

@@ -160,3 +160,26 @@ def test_a_file_over_the_limit_fails_alone(small_limit_server: LiveServer, tmp_p
         doc = client.get(f"/v1/documents/{big_result['document_id']}").json()
         assert doc["state"] == "failed"
     json.dumps(big_result)  # the result is plain JSON
+
+
+def test_an_uploaded_pdf_is_answered_in_whole_sentences(live_server: LiveServer) -> None:
+    """Issue 20 item 8 end to end: a printed-handbook PDF (wrapped and hyphenated lines, a
+    running header, page numbers) uploaded, then ``ask`` quotes whole printed sentences."""
+    from support.prose_pdf import HEADER, SENTENCES, handbook_pdf
+
+    with live_server.client() as client:
+        response = post(client, [("handbook.pdf", handbook_pdf(), "application/pdf")])
+        assert response.json()["results"][0]["status"] == "indexed", response.text
+        for question, expected in [
+            ("How often are codling moth traps checked?", SENTENCES[6]),
+            ("When does the orchard manager order a targeted spray?", SENTENCES[7]),
+            ("When is the irrigation pump run during dry summers?", SENTENCES[3]),
+        ]:
+            answer = client.post("/v1/ask", json={"question": question}).json()
+            assert not answer["abstained"], answer
+            quotes = [c["quote"] for c in answer["citations"]
+                      if c["uri"] == "upload/handbook.pdf"]
+            assert expected in quotes, (question, quotes)
+            for quote in quotes:
+                assert quote in SENTENCES, quote  # whole sentences, never a line fragment
+            assert HEADER not in answer["answer"] and "Page " not in answer["answer"]

@@ -1,24 +1,32 @@
-"""PDF: text of every page (pypdf), one body block per paragraph.
+"""PDF: the text of every page (pypdf), read as prose: one body block per paragraph.
 
 Damaged files are rejected as ``parse.pdf_invalid`` rather than half-read: any pypdf failure
 (at open or on any page), a document without pages, or a password-protected document. A PDF
 that reads cleanly but holds no text is ``parse.empty`` (typically a scan that needs OCR).
 pypdf's complaints about damaged files are kept out of the log and out of ``warnings``.
+
+Reading as prose (``prose_paragraphs``): each page is extracted in pypdf's layout
+mode (lines in reading order, paragraph gaps kept as blank lines; plain mode when layout
+fails), repeated page headers and footers and page numbers are dropped, wrapped lines are
+joined into paragraphs, words hyphenated across a line break are joined, and a paragraph
+that runs over a page break is joined with its continuation.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 import warnings
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from groundwire.domain import Block, ParsedDocument, SourceItem
 from groundwire.errors import ParseError
-from groundwire.ingest.parsers._common import require_blocks, split_paragraphs, stem_title
+from groundwire.ingest.parsers._common import require_blocks, stem_title
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -78,9 +86,18 @@ def _metadata_title(reader: PdfReader) -> str | None:
     return title if title and title.lower() not in _PLACEHOLDER_TITLES else None
 
 
+def _page_text(page: Any) -> str:
+    """The page's text in layout mode (reading order, blank lines between paragraphs); plain
+    mode when layout extraction fails on this page."""
+    try:
+        return str(page.extract_text(extraction_mode="layout") or "")
+    except Exception:  # layout mode is stricter about odd fonts; plain mode still reads them
+        return str(page.extract_text() or "")
+
+
 def parse_pdf(item: SourceItem) -> ParsedDocument:
-    """PDF to body blocks: each page's text split on blank lines (a page without blank lines
-    is one block). Title: the metadata title (producer placeholders ignored), else the file
+    """PDF to body blocks: one per prose paragraph (see the module docstring). Title: the
+    metadata title (producer placeholders ignored), else the file
     stem. Errors: ``parse.pdf_invalid``, ``parse.empty``."""
     data = item.read()
     if not data.strip():
@@ -94,9 +111,8 @@ def parse_pdf(item: SourceItem) -> ParsedDocument:
             pages = list(reader.pages)
             if not pages:
                 raise _invalid(item.uri, "no pages")
-            for page in pages:
-                text = page.extract_text() or ""
-                blocks += [Block(text=para, level=0) for para in split_paragraphs(text)]
+            texts = [_page_text(page) for page in pages]
+            blocks = [Block(text=para, level=0) for para in prose_paragraphs(texts)]
             title = _metadata_title(reader)
         except ParseError:
             raise
@@ -108,3 +124,100 @@ def parse_pdf(item: SourceItem) -> ParsedDocument:
         hint="the PDF has no extractable text; it may be a scanned image that needs OCR",
     )
     return ParsedDocument(title=title or item.title or stem_title(item.uri), blocks=kept)
+
+
+# ------------------------------------------------------------------ prose
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-–—(\[]\s*)?(?:page|p\.|seite|pagina|página)?\s*(?:\d{1,4}|[ivxlcdm]{1,7})"
+    r"(?:\s*(?:/|of|von|de|sur)\s*\d{1,4})?(?:\s*[-–—)\]])?$", re.IGNORECASE)
+_EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be header/footer
+_PARAGRAPH_END = re.compile(r"[.!?:;。！？]['\"”’)\]]*$")
+_HYPHENATED = re.compile(r"[^\W\d_][-\u00ad]$")
+
+
+def _norm(line: str) -> str:
+    """A line as a header/footer key: page numbers and dates vary, so digits do not count."""
+    return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+
+
+def _page_lines(text: str) -> list[str]:
+    """Lines of a page with runs of spaces collapsed; a paragraph gap is one empty line."""
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = " ".join(raw.split())
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _edge_indexes(lines: Sequence[str]) -> list[int]:
+    filled = [i for i, line in enumerate(lines) if line]
+    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+
+def _strip_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Drop page furniture: a line at a page's top or bottom that recurs (digits ignored) at
+    the edge of at least half the pages (and of two at least), and page-number lines there."""
+    seen: Counter[str] = Counter()
+    for lines in pages:
+        seen.update({_norm(lines[i]) for i in _edge_indexes(lines)})
+    repeated = {key for key, n in seen.items() if n >= max(2, (len(pages) + 1) // 2)}
+    cleaned = []
+    for lines in pages:
+        drop = {i for i in _edge_indexes(lines)
+                if _norm(lines[i]) in repeated or _PAGE_NUMBER.match(lines[i])}
+        cleaned.append([line for i, line in enumerate(lines) if i not in drop])
+    return cleaned
+
+
+def _join(left: str, right: str) -> str:
+    """Two wrapped pieces of one paragraph: a word hyphenated over the break is joined
+    (``hyphen-`` + ``ated``), anything else gets one space."""
+    if _HYPHENATED.search(left) and right[:1].islower():
+        return left[:-1] + right
+    return f"{left} {right}"
+
+
+def _paragraphs(lines: Sequence[str]) -> list[str]:
+    """A page's paragraphs: lines joined until an empty line, or until a line that ends a
+    sentence and is clearly shorter than the page's full lines (the last line of a
+    paragraph, where the layout shows no gap)."""
+    widths = sorted(len(line) for line in lines if line)
+    full = widths[int(len(widths) * 0.9)] if widths else 0
+    paragraphs: list[str] = []
+    current = ""
+    for line in lines:
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = ""
+            continue
+        current = _join(current, line) if current else line
+        if _PARAGRAPH_END.search(line) and len(line) < 0.75 * full:
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def prose_paragraphs(page_texts: Sequence[str]) -> list[str]:
+    """The paragraphs of a document given each page's extracted text, in order: furniture
+    dropped, wrapped lines and hyphenated words joined, a paragraph that a page break cut
+    (it does not end a sentence and the next page goes on in lower case, or it ends with a
+    hyphenated word) joined with its continuation."""
+    paragraphs: list[str] = []
+    for lines in _strip_furniture([_page_lines(text) for text in page_texts]):
+        page = _paragraphs(lines)
+        if page and paragraphs and _continues(paragraphs[-1], page[0]):
+            paragraphs[-1] = _join(paragraphs[-1], page.pop(0))
+        paragraphs += page
+    return paragraphs
+
+
+def _continues(last: str, first: str) -> bool:
+    if _HYPHENATED.search(last):
+        return first[:1].islower()
+    return not _PARAGRAPH_END.search(last) and first[:1].islower()
