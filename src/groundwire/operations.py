@@ -20,6 +20,7 @@ from groundwire.errors import NotFound
 from groundwire.retrieval.keyword import KeywordIndexes
 from groundwire.stores.base import Store
 from groundwire.versions.service import VersionHost
+from groundwire.workflows.service import WorkflowHost
 
 if TYPE_CHECKING:
     from groundwire.embedding.base import Embedder
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class JobHost(VersionHost, Protocol):
+class JobHost(VersionHost, WorkflowHost, Protocol):
     """What job work uses: version-routed ingest, self-tuning after it, the embedder (for
     assessments) and the version operations' needs (``VersionHost``)."""
 
@@ -72,7 +73,13 @@ def job_handlers(host: JobHost) -> dict[str, Work]:
         return await build_version(host, params["index"], params.get("overrides") or {},
                                    progress=progress.update)
 
-    return {"ingest": ingest, "assessment": assessment, "version_build": version_build}
+    async def workflow_event(params: dict[str, Any], progress: ProgressWriter) -> Any:
+        from groundwire.workflows.service import WorkflowService
+
+        return await WorkflowService(host).process(params["event_id"])
+
+    return {"ingest": ingest, "assessment": assessment, "version_build": version_build,
+            "workflow_event": workflow_event}
 
 
 async def autotune_if_material(engine: IndexEngine, index: str, report: IngestReport

@@ -22,7 +22,7 @@ BUILTINS = {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "text/html", "text/markdown", "text/plain",
     ],
-    "groundwire.embedders": ["fake", "sentence-transformers"],
+    "groundwire.embedders": ["fake", "onnx", "onnx-fp32", "sentence-transformers"],
     "groundwire.connectors": ["folder"],
     "groundwire.llm_providers": ["openai"],
     "groundwire.answerers": ["extractive"],
@@ -86,7 +86,7 @@ def test_unknown_name_is_a_configuration_error_listing_the_known_ones() -> None:
     assert "known: openai" in message
     assert info.value.code == "config.invalid"
 
-    with pytest.raises(ConfigurationError, match=r"known: fake, sentence-transformers"):
+    with pytest.raises(ConfigurationError, match=r"known: fake, onnx, onnx-fp32, sentence-transformers"):
         registry.EMBEDDERS.get("nope")
 
 

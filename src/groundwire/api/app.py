@@ -30,8 +30,10 @@ from groundwire.api.routes import (
     monitoring,
     openai_compat,
     query,
+    reviews,
     tuning,
     web,
+    workflows,
 )
 from groundwire.api.text_guard import TextGuardMiddleware
 from groundwire.embedding.base import Embedder
@@ -144,7 +146,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.include_router(metrics.router)
     for module in (health, query, openai_compat, conversations, ingest, assessments, jobs,
                    documents,
-                   monitoring, admin, audit, tuning, web):
+                   monitoring, admin, audit, tuning, workflows, reviews, web):
         app.include_router(module.router)
     docs_pages.install(app, docs_mode)
     static = resources.files("groundwire.web") / "static"

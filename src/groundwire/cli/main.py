@@ -25,6 +25,7 @@ from groundwire.cli.serve import serve
 from groundwire.cli.tuning import adapt, tune
 from groundwire.cli.versions import versions_app
 from groundwire.cli.worker import worker
+from groundwire.cli.workflows import review_app
 
 app = typer.Typer(
     name="groundwire",
@@ -54,6 +55,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(review_app, name="review")
 
 
 def run() -> None:

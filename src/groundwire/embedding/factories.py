@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from groundwire.embedding.base import Embedder
 from groundwire.settings import EmbeddingSettings
@@ -40,7 +40,36 @@ def fake(settings: EmbeddingSettings) -> Embedder:
     return FakeEmbedder(dimension=dimension, max_tokens=settings.max_seq_tokens)
 
 
+
+def _onnx(settings: EmbeddingSettings, quantization: Literal["int8", "fp32"]) -> Embedder:
+    from groundwire.embedding.onnx import OnnxEmbedder, default_cache_dir
+
+    return OnnxEmbedder(
+        settings.model,
+        Path(settings.model_path) if settings.model_path else None,
+        cache_dir=default_cache_dir(),
+        quantization=quantization,
+        batch_size=settings.batch_size,
+        query_threads=settings.query_threads,
+        ingest_threads=settings.ingest_threads,
+        max_tokens=settings.max_seq_tokens,
+    )
+
+
+def onnx(settings: EmbeddingSettings) -> Embedder:
+    """ONNX Runtime, int8 dynamic per-channel quantisation; model id ``<model>@onnx-int8``.
+    Serving needs no torch; the one-time export does (embedding/onnx.py)."""
+    return _onnx(settings, "int8")
+
+
+def onnx_fp32(settings: EmbeddingSettings) -> Embedder:
+    """ONNX Runtime without quantisation; model id ``<model>@onnx-fp32``."""
+    return _onnx(settings, "fp32")
+
+
 BUILTIN_EMBEDDERS: dict[str, Callable[[EmbeddingSettings], Any]] = {
     "sentence-transformers": sentence_transformers,
     "fake": fake,
+    "onnx": onnx,
+    "onnx-fp32": onnx_fp32,
 }

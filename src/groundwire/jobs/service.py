@@ -35,9 +35,11 @@ if TYPE_CHECKING:
 
     from groundwire.settings import JobSettings
 
-QUEUE_OF_KIND = {"ingest": "ingest", "assessment": "assess", "version_build": "versions"}
+QUEUE_OF_KIND = {"ingest": "ingest", "assessment": "assess", "version_build": "versions",
+                 "workflow_event": "workflows"}
 TASK_OF_KIND = {"ingest": "groundwire.ingest", "assessment": "groundwire.assessment",
-                "version_build": "groundwire.version_build"}
+                "version_build": "groundwire.version_build",
+                "workflow_event": "groundwire.workflow_event"}
 _COLUMNS = ("id, kind, tenant, owner, state, done, total, stage, params, result, error, "
             "attempts, worker, queue_job_id, created_at, started_at, finished_at")
 

@@ -63,7 +63,7 @@ def retry_strategy(settings: JobSettings) -> procrastinate.RetryStrategy:
 
 def build_queue_app(conninfo: str, settings: JobSettings,
                     prepare_threshold: int | None = 5) -> procrastinate.App:
-    """A procrastinate App on ``conninfo`` with the three tasks registered (no I/O).
+    """A procrastinate App on ``conninfo`` with a task per job kind registered (no I/O).
     ``prepare_threshold`` is the store's (``database.prepare_threshold``; None behind
     pgbouncer's transaction pooling, which cannot keep prepared statements)."""
     import procrastinate
@@ -74,7 +74,7 @@ def build_queue_app(conninfo: str, settings: JobSettings,
                 "prepare_threshold": prepare_threshold}))
     retry = retry_strategy(settings)
     for kind, queue in (("ingest", "ingest"), ("assessment", "assess"),
-                        ("version_build", "versions")):
+                        ("version_build", "versions"), ("workflow_event", "workflows")):
         app.task(name=f"groundwire.{kind}", queue=queue, pass_context=True,
                  retry=retry)(_task(kind))
     return app

@@ -71,6 +71,7 @@ from groundwire.settings.security import (
     RateLimitSettings,
     SecuritySettings,
 )
+from groundwire.settings.workflows import WorkflowSettings
 
 __all__ = [
     "CONTRACT_METRICS",
@@ -107,6 +108,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "TelemetrySettings",
+    "WorkflowSettings",
     "_Section",
     "_build",
     "_config_file_from",

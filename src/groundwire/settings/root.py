@@ -43,6 +43,7 @@ from groundwire.settings.retrieval import (
     RetrievalSettings,
 )
 from groundwire.settings.security import SecuritySettings
+from groundwire.settings.workflows import WorkflowList
 
 DEFAULT_CONFIG_FILE = "groundwire.toml"
 
@@ -88,6 +89,8 @@ class Settings(BaseSettings):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     contract: ContractSettings = Field(default_factory=ContractSettings)
+    workflows: WorkflowList = Field(
+        default_factory=list, description="Human-in-the-loop workflows (`[[workflows]]`).")
     config_file: Path | None = Field(
         None, description="The TOML file these settings were read from (set automatically)."
     )

@@ -48,6 +48,7 @@ from groundwire.stores.ports import (
     VectorIndexAdmin,
     VectorSearch,
     VersionStore,
+    WorkflowStore,
 )
 from groundwire.stores.values import (
     DocumentWrite,
@@ -68,7 +69,7 @@ class Store(
     Lifecycle, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore, Protocol,
+    TuningStore, ConversationStore, WorkflowStore, Protocol,
 ):
     """Persistence for indexes, documents, chunks, embeddings and everything around them:
     every port of ``stores/ports.py`` (see the module contract and each port's)."""

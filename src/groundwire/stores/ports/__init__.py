@@ -40,6 +40,7 @@ from groundwire.stores.ports.documents import (
 from groundwire.stores.ports.monitoring import AlertStore, MonitoringQueries, RecordStore
 from groundwire.stores.ports.retrieval import KeywordCorpus, VectorIndexAdmin, VectorSearch
 from groundwire.stores.ports.versions import TuningStore, VersionStore
+from groundwire.stores.ports.workflows import WorkflowStore
 
 __all__ = [
     "AlertStore", "ApiKeyStore", "AuditReader", "AuditSink", "ConversationStore",
@@ -47,12 +48,13 @@ __all__ = [
     "DocumentStore", "Generations", "IndexCatalog", "KeywordCorpus", "Lifecycle",
     "MonitoringQueries", "PORTS", "PrincipalStore", "RateLimitStore", "RecordStore",
     "TuningStore", "UsageStore", "VectorIndexAdmin", "VectorSearch", "VersionStore",
+    "WorkflowStore",
 ]
 
 PORTS: tuple[type[Any], ...] = (
     Lifecycle, Generations, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore,
+    TuningStore, ConversationStore, WorkflowStore,
 )
 """Every port; ``stores.base.Store`` combines them all."""

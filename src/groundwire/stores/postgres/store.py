@@ -34,6 +34,7 @@ from groundwire.stores.postgres.security_edges import PostgresSecurityEdges
 from groundwire.stores.postgres.tuning import PostgresTuning
 from groundwire.stores.postgres.usage import PostgresUsage
 from groundwire.stores.postgres.versions import PostgresVersions
+from groundwire.stores.postgres.workflows import PostgresWorkflows
 
 if TYPE_CHECKING:
     from groundwire.stores.base import Store
@@ -53,7 +54,7 @@ class DatabaseProvider(Protocol):
 
 class PostgresStore(PostgresDocuments, PostgresCatalog, PostgresSearch, PostgresUsage,
                     PostgresRecords, PostgresPrincipals, PostgresTuning, PostgresVersions,
-                    PostgresSecurityEdges, PostgresConversations):
+                    PostgresSecurityEdges, PostgresConversations, PostgresWorkflows):
     """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
 
     def __init__(
