@@ -276,6 +276,15 @@ def _secrets(options: Any, resolved: Any) -> list[str]:
             found += _secrets(value, res)
     elif isinstance(options, str) and options != resolved and isinstance(resolved, str):
         found.append(resolved)
+        if "://" in resolved:
+            from urllib.parse import urlsplit
+
+            try:
+                password = urlsplit(resolved).password
+            except ValueError:
+                password = None
+            if password:
+                found.append(password)
     return found
 
 

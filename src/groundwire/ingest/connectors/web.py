@@ -278,7 +278,7 @@ def from_options(options: Mapping[str, Any], settings: Settings) -> WebConnector
         raise ConfigurationError(f"web connector: option 'url' must be an http(s) URL, "
                                  f"got {url!r}")
     try:
-        max_pages = int(options.get("max_pages") or 500)
+        max_pages = int(500 if options.get("max_pages") is None else options["max_pages"])
         delay_s = float(options.get("delay_s", 0.5) or 0.0)
         timeout_s = float(options.get("timeout_s") or 20.0)
         max_bytes = int(options.get("max_bytes")
