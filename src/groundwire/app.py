@@ -38,7 +38,7 @@ from groundwire.engine import EngineFactory, IndexEngine
 from groundwire.errors import InvalidRequest, NotFound
 from groundwire.ingest.pipeline import IngestPipeline, Progress
 from groundwire.retrieval.hybrid import HybridRetriever
-from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.retrieval.keyword_indexes import KeywordIndexes
 from groundwire.retrieval.tunings import TuningResolver
 from groundwire.safety.redaction import redact_for_storage
 from groundwire.settings import Settings

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from groundwire.domain import IngestReport
 from groundwire.engine import IndexEngine
 from groundwire.errors import NotFound
-from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.retrieval.keyword_indexes import KeywordIndexes
 from groundwire.stores.base import Store
 from groundwire.versions.service import VersionHost
 from groundwire.workflows.service import WorkflowHost

@@ -6,7 +6,7 @@ import pytest
 from store_contract_helpers import MODEL, axis, blend, chunks, commit, write
 
 from groundwire.domain import Access
-from groundwire.errors import InvalidRequest
+from groundwire.errors import InvalidRequest, NotFound
 from groundwire.stores.base import Store
 
 pytestmark = pytest.mark.integration
@@ -35,6 +35,17 @@ async def test_keyword_corpus_of_a_tenant_has_only_its_chunks(store: Store) -> N
     assert [(c.text, c.tenant) for c in corpus] == [("acme text", "acme")]
     _, everything = await store.keyword_corpus("i")
     assert len(everything) == 2
+
+
+async def test_index_epoch_is_fixed_per_index_and_survives_generations(store: Store) -> None:
+    await store.ensure_index("i")
+    await store.ensure_index("j")
+    before = await store.index_epoch("i")
+    await commit(store, "i", "a", ["one"])  # bumps the generation
+    assert await store.index_epoch("i") == before
+    assert await store.index_epoch("j") != before
+    with pytest.raises(NotFound):
+        await store.index_epoch("missing")
 
 
 # ---------------------------------------------------------------------- VectorSearch

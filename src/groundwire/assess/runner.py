@@ -215,7 +215,7 @@ async def _hybrid_hits(
 
     from groundwire.domain import SearchRequest
     from groundwire.retrieval.hybrid import HybridRetriever
-    from groundwire.retrieval.keyword import KeywordIndexes
+    from groundwire.retrieval.keyword_indexes import KeywordIndexes
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundwire-assess")
     try:

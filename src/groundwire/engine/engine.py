@@ -31,7 +31,7 @@ from groundwire.errors import NotFound
 from groundwire.ingest.pipeline import IngestPipeline, Progress
 from groundwire.registry import connectors
 from groundwire.retrieval.hybrid import HybridRetriever, Retrieval
-from groundwire.retrieval.keyword import KeywordIndexes
+from groundwire.retrieval.keyword_indexes import KeywordIndexes
 from groundwire.retrieval.tunings import TuningResolver
 from groundwire.settings import Settings
 from groundwire.stores.base import IndexStats, Store
@@ -163,6 +163,8 @@ class IndexEngine:
         return llm is not None and llm.cache is not None
 
     async def aclose(self) -> None:
-        """Close the LLM clients and stop the encode pool (the store stays open)."""
+        """Finish writing keyword snapshots, close the LLM clients and stop the encode pool
+        (the store stays open)."""
+        await self.keyword.drain()
         await self.answers.aclose()
         self.encode_pool.shutdown(wait=False, cancel_futures=True)

@@ -22,6 +22,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from opentelemetry import trace
 
@@ -34,7 +35,9 @@ from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.pipeline import IngestPipeline, RecordFields
 from groundwire.registry import EMBEDDERS, answerers, llm_providers, parsers
 from groundwire.retrieval.hybrid import HybridRetriever
-from groundwire.retrieval.keyword import Bm25Params, KeywordIndexes
+from groundwire.retrieval.keyword import Bm25Params
+from groundwire.retrieval.keyword_indexes import KeywordIndexes
+from groundwire.retrieval.keyword_snapshots import KeywordSnapshots
 from groundwire.retrieval.tunings import TuningResolver
 from groundwire.safety.output_filter import AnswerGuard, OutputFilter
 from groundwire.settings import Settings
@@ -149,7 +152,10 @@ class EngineFactory:
         # One thread per core for query-time model work; each encode uses query_threads.
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="groundwire-encode")
         retrieval = settings.retrieval
-        keyword = KeywordIndexes(self.store, Bm25Params(k1=retrieval.bm25_k1, b=retrieval.bm25_b))
+        keyword = KeywordIndexes(
+            self.store, Bm25Params(k1=retrieval.bm25_k1, b=retrieval.bm25_b),
+            snapshots=(KeywordSnapshots(Path(settings.data_dir) / "keyword")
+                       if retrieval.keyword_snapshots else None))
         retriever = HybridRetriever(store=self.store, keyword=keyword, embedder=embedder,
                                     tuning_for=tunings, encode_pool=pool, tracer=self._tracer)
         # The evidence gate and citation verification encode the same passage sentences:

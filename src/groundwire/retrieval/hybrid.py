@@ -24,7 +24,8 @@ from opentelemetry import trace
 from groundwire.domain import Hit, SearchRequest
 from groundwire.embedding.base import Embedder
 from groundwire.retrieval.fusion import Fused, Ranked, fuse
-from groundwire.retrieval.keyword import Bm25Index, KeywordIndexes
+from groundwire.retrieval.keyword import Bm25Index
+from groundwire.retrieval.keyword_indexes import KeywordIndexes
 from groundwire.settings import RetrievalTuning
 from groundwire.stores.base import Store, StoredChunk
 

@@ -8,18 +8,16 @@ whenever the index's generation changes (about 27k passages/s).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from groundwire.domain import Access
-from groundwire.stores.base import Store, StoredChunk
+from groundwire.stores.base import StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -46,40 +44,93 @@ class Bm25Index:
 
     def __init__(self, generation: int, chunks: Sequence[StoredChunk], params: Bm25Params) -> None:
         import bm25s
-        import Stemmer
-        from bm25s.tokenization import Tokenizer
 
         self.generation = generation
-        self.chunks = list(chunks)
-        self.chunk_ids = np.array([c.chunk_id for c in self.chunks], dtype=np.int64)
-        self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+        self.chunk_ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
+        self._tokenizer = _tokenizer()
+        self._retriever: Any = None
+        if len(chunks):
+            tokens = self._tokenizer.tokenize(
+                [c.search_text for c in chunks], return_as="ids", show_progress=False
+            )
+            self._retriever = bm25s.BM25(k1=params.k1, b=params.b)
+            self._retriever.index(tokens, show_progress=False)
+        rows = [FilterRow(c.uri, c.media_type, c.metadata) for c in chunks]
+        # reader token -> positions of the chunks it may read (the permission pre-filter).
+        positions: dict[str, list[int]] = {}
+        tenants: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            tenants.setdefault(chunk.tenant, []).append(i)
+            for token in chunk.readers:
+                positions.setdefault(token, []).append(i)
+        self._setup(
+            readable={t: np.array(p, dtype=np.int64) for t, p in positions.items()},
+            by_tenant={t: np.array(p, dtype=np.int64) for t, p in tenants.items()},
+            rows=lambda: rows,
+        )
+
+    @classmethod
+    def from_parts(
+        cls, generation: int, chunk_ids: np.ndarray, retriever: Any, vocab_dir: str | None,
+        readable: dict[str, np.ndarray], by_tenant: dict[str, np.ndarray],
+        rows: Callable[[], list[FilterRow]],
+    ) -> Bm25Index:
+        """An index from persisted parts (``retrieval/keyword_snapshots.py``): a bm25s model
+        (possibly memory-mapped), the tokenizer vocabulary saved beside it, the permission
+        positions, and a loader of the filter fields (called on the first filtered query)."""
+        self = cls.__new__(cls)
+        self.generation = generation
+        self.chunk_ids = chunk_ids
+        self._tokenizer = _tokenizer()
+        if vocab_dir is not None:
+            self._tokenizer.load_vocab(vocab_dir)
+        self._retriever = retriever
+        self._setup(readable=readable, by_tenant=by_tenant, rows=rows)
+        return self
+
+    def _setup(self, *, readable: dict[str, np.ndarray], by_tenant: dict[str, np.ndarray],
+               rows: Callable[[], list[FilterRow]]) -> None:
         # A PyStemmer object (and the tokenizer's word cache) is not safe to share between
         # threads, so query tokenizing is serialised (microseconds; the scoring that follows
         # runs unlocked).
         self._tokenize_lock = threading.Lock()
-        self._retriever: Any = None
-        if self.chunks:
-            tokens = self._tokenizer.tokenize(
-                [c.search_text for c in self.chunks], return_as="ids", show_progress=False
-            )
-            self._retriever = bm25s.BM25(k1=params.k1, b=params.b)
-            self._retriever.index(tokens, show_progress=False)
         self._vocab = self._tokenizer.get_vocab_dict()
         self._mask_cache: dict[str, np.ndarray] = {}
         self._position: dict[int, int] | None = None  # chunk id -> row, built on first use
         self._access_cache: dict[tuple[str | None, frozenset[str]], np.ndarray] = {}
-        # reader token -> positions of the chunks it may read (the permission pre-filter).
-        positions: dict[str, list[int]] = {}
-        tenants: dict[str, list[int]] = {}
-        for i, chunk in enumerate(self.chunks):
-            tenants.setdefault(chunk.tenant, []).append(i)
-            for token in chunk.readers:
-                positions.setdefault(token, []).append(i)
-        self._readable = {t: np.array(p, dtype=np.int64) for t, p in positions.items()}
-        self._by_tenant = {t: np.array(p, dtype=np.int64) for t, p in tenants.items()}
+        self._readable = readable
+        self._by_tenant = by_tenant
+        self._load_rows = rows
+        self._rows: list[FilterRow] | None = None
+
+    @property
+    def tokenizer(self) -> Any:
+        """The bm25s tokenizer (its vocabulary is saved with a snapshot)."""
+        return self._tokenizer
+
+    @property
+    def model(self) -> Any:
+        """The bm25s model (None for an empty index)."""
+        return self._retriever
+
+    @property
+    def readable(self) -> Mapping[str, np.ndarray]:
+        """Reader token -> positions of the chunks it may read."""
+        return self._readable
+
+    @property
+    def by_tenant(self) -> Mapping[str, np.ndarray]:
+        """Tenant -> positions of its chunks."""
+        return self._by_tenant
+
+    def filter_rows(self) -> list[FilterRow]:
+        """(uri, media type, metadata) of every chunk, in position order."""
+        if self._rows is None:
+            self._rows = self._load_rows()
+        return self._rows
 
     def __len__(self) -> int:
-        return len(self.chunks)
+        return len(self.chunk_ids)
 
     def query_tokens(self, query: str) -> list[int]:
         """Token ids of the query's known terms. Asked for as ids: bm25s's ``return_as=
@@ -161,13 +212,13 @@ class Bm25Index:
         cached = self._access_cache.get(key)
         if cached is not None:
             return cached
-        mask = np.zeros(len(self.chunks), dtype=np.float32)
+        mask = np.zeros(len(self), dtype=np.float32)
         for token in access.tokens:
             positions = self._readable.get(token)
             if positions is not None:
                 mask[positions] = 1.0
         if access.tenant is not None:  # tokens are tenant-qualified; belt and braces
-            same_tenant = np.zeros(len(self.chunks), dtype=np.float32)
+            same_tenant = np.zeros(len(self), dtype=np.float32)
             positions = self._by_tenant.get(access.tenant)
             if positions is not None:
                 same_tenant[positions] = 1.0
@@ -182,14 +233,33 @@ class Bm25Index:
         key = repr(sorted((k, repr(v)) for k, v in filters.items()))
         cached = self._mask_cache.get(key)
         if cached is None:
-            cached = np.array([chunk_matches(c, filters) for c in self.chunks], dtype=np.float32)
+            cached = np.array([chunk_matches(c, filters) for c in self.filter_rows()],
+                              dtype=np.float32)
             if len(self._mask_cache) > 64:
                 self._mask_cache.clear()
             self._mask_cache[key] = cached
         return cached
 
 
-def chunk_matches(chunk: StoredChunk, filters: Mapping[str, Any]) -> bool:
+@dataclass(frozen=True, slots=True)
+class FilterRow:
+    """The fields of a chunk that search filters read."""
+
+    uri: str
+    media_type: str
+    metadata: Mapping[str, Any]
+
+
+def _tokenizer() -> Any:
+    """The tokenizer every index uses: English stop words, Snowball stemmer, bm25s's word
+    splitter. Changing it changes scores: bump ``keyword_snapshots.FORMAT`` with it."""
+    import Stemmer
+    from bm25s.tokenization import Tokenizer
+
+    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+
+
+def chunk_matches(chunk: StoredChunk | FilterRow, filters: Mapping[str, Any]) -> bool:
     """The filter vocabulary of SearchRequest, evaluated in Python (same meaning as the SQL)."""
     prefix = filters.get("uri_prefix")
     if prefix and not chunk.uri.startswith(str(prefix)):
@@ -199,75 +269,3 @@ def chunk_matches(chunk: StoredChunk, filters: Mapping[str, Any]) -> bool:
         return False
     wanted = filters.get("metadata") or {}
     return all(chunk.metadata.get(k) == v for k, v in wanted.items())
-
-
-class KeywordIndexes:
-    """BM25 indexes per (index name, tenant), rebuilt from the store when the index's
-    generation moves. One index per tenant keeps term statistics (IDF, average length) — and
-    so scores — computed over that tenant's documents only; ``None`` is all tenants (trusted
-    in-process callers).
-
-    A query never waits for a rebuild when an older index exists: it is served from the older
-    snapshot while a rebuild runs in the background (chunks deleted since are dropped later when
-    their rows are fetched). ``refresh`` rebuilds synchronously (after an ingest, at start-up).
-    """
-
-    def __init__(self, store: Store, params: Bm25Params | None = None) -> None:
-        self._store = store
-        self._params = params or Bm25Params()
-        self._indexes: dict[tuple[str, str | None], Bm25Index] = {}
-        self._builds: dict[tuple[str, str | None], asyncio.Task[Bm25Index]] = {}
-
-    def loaded(self) -> dict[str, int]:
-        """Index name -> generation of its oldest loaded snapshot."""
-        out: dict[str, int] = {}
-        for (name, _), idx in self._indexes.items():
-            out[name] = min(out.get(name, idx.generation), idx.generation)
-        return out
-
-    async def refresh(self, index: str, tenant: str | None = None) -> Bm25Index:
-        key = (index, tenant)
-        task = self._builds.get(key)
-        if task is None or task.done():
-            task = asyncio.create_task(self._build(key))
-            self._builds[key] = task
-        return await asyncio.shield(task)
-
-    async def refresh_index(self, index: str, tenant: str | None = None) -> None:
-        """Rebuild every loaded snapshot of ``index`` (all tenants) and the one for
-        ``tenant``: after an ingest, each reader's next query sees the new documents."""
-        keys = {key for key in self._indexes if key[0] == index} | {(index, tenant)}
-        await asyncio.gather(*(self.refresh(name, t) for name, t in sorted(keys, key=str)))
-
-    def schedule_refresh(self, index: str, tenant: str | None = None) -> None:
-        """Start a background rebuild unless one is already running."""
-        key = (index, tenant)
-        if key not in self._builds or self._builds[key].done():
-            self._builds[key] = asyncio.create_task(self._build(key))
-
-    async def get(self, index: str, tenant: str | None = None) -> Bm25Index:
-        key = (index, tenant)
-        current = self._indexes.get(key)
-        generation = await self._store.generation(index)
-        if current is not None and current.generation == generation:
-            return current
-        if current is None:
-            return await self.refresh(index, tenant)
-        self.schedule_refresh(index, tenant)
-        return current
-
-    async def _build(self, key: tuple[str, str | None]) -> Bm25Index:
-        index, tenant = key
-        started = time.perf_counter()
-        generation, chunks = await self._store.keyword_corpus(index, tenant)
-        built = await asyncio.to_thread(Bm25Index, generation, chunks, self._params)
-        previous = self._indexes.get(key)
-        if previous is None or previous.generation <= built.generation:
-            self._indexes[key] = built
-        log.info(
-            "keyword_index_built",
-            extra={"index": index, "tenant": tenant, "generation": generation,
-                   "chunks": len(chunks),
-                   "ms": round((time.perf_counter() - started) * 1000, 1)},
-        )
-        return built

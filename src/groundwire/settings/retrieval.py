@@ -49,6 +49,11 @@ class RetrievalSettings(RetrievalTuning):
         0.4, ge=0.0, le=1.0, description="BM25 length normalisation of the keyword index "
         "(0: none, 1: full).",
     )
+    keyword_snapshots: bool = Field(
+        True, description="Persist each built keyword (BM25) index under `data_dir/keyword` "
+        "and memory-map it in every process that finds one matching the index's current "
+        "state, instead of rebuilding it from the database (docs/operations.md).",
+    )
     hnsw_ef_search: int = Field(
         100, ge=10, le=1000, description="pgvector hnsw.ef_search (recall vs speed of ANN)."
     )

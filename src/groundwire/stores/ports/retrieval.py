@@ -20,11 +20,17 @@ class KeywordCorpus(Generations, Protocol):
       document of ``index``, of ``tenant`` when given), read in one snapshot: the chunks are
       exactly those of that generation, in chunk-id order. The generation returned is never
       older than one ``generation(index)`` returned before the call.
+    * ``index_epoch(index)`` is an opaque id fixed when the index was created: equal epochs
+      and generations mean the same searchable content, also across processes and restarts,
+      while a dropped and re-created index (or another database) has another epoch.
+      ``NotFound`` for an unknown index.
     """
 
     async def keyword_corpus(
         self, index: str, tenant: str | None = None
     ) -> tuple[int, list[StoredChunk]]: ...
+
+    async def index_epoch(self, index: str) -> str: ...
 
 
 @runtime_checkable

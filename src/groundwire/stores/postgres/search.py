@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from groundwire.domain import Access
-from groundwire.errors import InvalidRequest
+from groundwire.errors import InvalidRequest, NotFound
 from groundwire.stores.postgres.rows import (
     CHUNK_COLUMNS,
     access_sql,
@@ -55,6 +55,15 @@ class PostgresSearch(PostgresVectorIndexes):
         found = await self._corpus_snapshot(self._connection, index, tenant, 0)
         assert found is not None  # min_generation 0 always reads
         return found
+
+    async def index_epoch(self, index: str) -> str:
+        async with self._connection() as conn:
+            row = await (
+                await conn.execute("SELECT epoch FROM indexes WHERE name = %s", [index])
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no index named {index!r}")
+        return str(row[0])
 
     async def _primary_generation(self, index: str) -> int:
         async with self._connection() as conn:
