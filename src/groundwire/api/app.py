@@ -148,6 +148,10 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
                    documents,
                    monitoring, admin, audit, tuning, workflows, reviews, web):
         app.include_router(module.router)
+    from groundwire.api.authz import tenant_index
+    from groundwire.integrations.mcp_http import mount_mcp
+
+    mount_mcp(app, check_index=tenant_index)  # MCP at /mcp (integrations/mcp_http.py)
     docs_pages.install(app, docs_mode)
     static = resources.files("groundwire.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

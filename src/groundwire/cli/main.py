@@ -18,6 +18,7 @@ from groundwire.cli.config import config_app
 from groundwire.cli.db import db_app
 from groundwire.cli.ingest import ingest, status
 from groundwire.cli.keys import keys_app, users_app
+from groundwire.cli.mcp import mcp
 from groundwire.cli.monitoring import monitor, records_app
 from groundwire.cli.quality import evalset_app, evaluate
 from groundwire.cli.query import ask, search
@@ -46,6 +47,7 @@ app.command("assess")(assess)
 app.command("monitor")(monitor)
 app.command("adapt")(adapt)
 app.command("worker")(worker)
+app.command("mcp")(mcp)
 
 app.add_typer(config_app, name="config")
 app.add_typer(records_app, name="records")
