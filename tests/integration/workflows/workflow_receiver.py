@@ -21,6 +21,7 @@ class Call:
     headers: dict[str, str]
     body: bytes
     status: int
+    at: float = 0.0  # time.perf_counter() on arrival
 
 
 @dataclass
@@ -60,7 +61,8 @@ def running_receiver() -> Iterator[Receiver]:
                     receiver.fail[self.path] = failing - 1
                 status = 503 if failing else 200
                 receiver.calls.append(Call(self.path, {k.lower(): v for k, v in
-                                                       self.headers.items()}, body, status))
+                                                       self.headers.items()}, body, status,
+                                           time.perf_counter()))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
