@@ -31,6 +31,7 @@ from groundwire.domain import IngestReport, SourceItem
 from groundwire.errors import GroundwireError, InvalidRequest
 from groundwire.ingest.connectors.changes import ChangeSet, IncrementalConnector
 from groundwire.sources.errors import SourceUnreachable
+from groundwire.sources.retries import RetryPolicy, failed_documents
 from groundwire.sources.schedule import check_schedule, next_run
 from groundwire.sources.secrets import check_no_clear_secrets, mask, resolve
 
@@ -65,9 +66,12 @@ class SyncHost(Protocol):
 
 
 class SourceService:
-    def __init__(self, host: SyncHost) -> None:
+    def __init__(self, host: SyncHost, retry: RetryPolicy | None = None) -> None:
+        """``retry``: how failed documents are retried (``retries.py``; default 60 s
+        doubling, 5 attempts, then dead letter)."""
         self.host = host
         self.store = host.store
+        self.retry = retry or RetryPolicy()
 
     def _tenant(self, tenant: str | None) -> str:
         return tenant or self.host.settings.security.default_tenant
@@ -131,6 +135,7 @@ class SourceService:
     async def view(self, row: dict[str, Any]) -> dict[str, Any]:
         """What list/get show: masked options, last sync, counts by state, errors, next run."""
         report = row.get("last_report") or {}
+        failures = (row.get("cursor") or {}).get("failures") or {}
         return {
             "name": row["name"], "type": row["type"], "tenant": row["tenant"],
             "index": row["index_name"], "options": mask(row["options"]),
@@ -140,6 +145,10 @@ class SourceService:
             "documents": await self._counts(row),
             "errors": dict(report.get("errors") or {}),
             "last_report": report or None,
+            "retrying": [{"uri": u, **f} for u, f in sorted(failures.items())
+                         if not f.get("dead")],
+            "dead_letter": [{"uri": u, **f} for u, f in sorted(failures.items())
+                            if f.get("dead")],
         }
 
     async def _counts(self, row: dict[str, Any]) -> dict[str, int]:
@@ -180,7 +189,11 @@ class SourceService:
             raise
         identity = list(connector.source)
         previous = row.get("cursor") or {}
-        state = previous.get("state") if previous.get("source") == identity else None
+        same = previous.get("source") == identity
+        failures: dict[str, Any] = (previous.get("failures") or {}) if same else {}
+        now = datetime.now(UTC)
+        retried = self.retry.due(failures, now)
+        state = previous.get("state") if same and not retried else None
         try:
             changes = await asyncio.to_thread(_list, connector, state)
         except Exception as exc:  # noqa: BLE001 - any listing failure is an outage
@@ -191,7 +204,7 @@ class SourceService:
         try:
             report = await self.host.ingest_items(
                 changes.items, index=row["index_name"], source=connector.source,
-                delete_missing=changes.complete, tenant=tenant)
+                delete_missing=changes.complete, tenant=tenant, retry_failed=retried)
             if changes.deleted and not changes.complete:
                 report.deleted += await self._delete(row["index_name"], identity, tenant,
                                                      changes.deleted)
@@ -199,13 +212,20 @@ class SourceService:
             await self._record_failure(row, exc.code, _scrub(str(exc), row["options"],
                                                                resolved))
             raise
+        physical = await self.store.resolve_index(row["index_name"])
+        failed = await failed_documents(
+            self.store, physical, await self._source_id(physical, identity, tenant), tenant)
+        failures = self.retry.update(failures, failed, retried=retried, now=now)
+        upcoming = [t for t in (next_run(schedule), self.retry.next_retry(failures)) if t]
         data = report.as_json()
         await self.store.record_sync(
             tenant, name, status="ok", error=None, report=data,
-            cursor={"source": identity, "state": changes.cursor},
-            next_run_at=next_run(schedule))
+            cursor={"source": identity, "state": changes.cursor, "failures": failures},
+            next_run_at=min(upcoming) if upcoming else None)
         return {"name": name, "index": row["index_name"], "status": "ok", **data,
-                "changes": {"complete": changes.complete, **changes.notes}}
+                "changes": {"complete": changes.complete, "retried_failed": retried,
+                            **changes.notes},
+                "dead_letter": sorted(u for u, f in failures.items() if f["dead"])}
 
     async def sync_all(self, tenant: str | None = None) -> list[dict[str, Any]]:
         """Sync every source of ``tenant`` in name order; a failure is that source's result

@@ -162,6 +162,7 @@ def test_scheduled_source_syncs_by_itself(server: LiveServer, tmp_path: Path) ->
         client.delete("/v1/sources/scheduled", headers=operator)
 
 
+@pytest.mark.slow  # five CLI processes, each importing the application: ~35 s
 def test_cli_source_commands(server: LiveServer, tmp_path: Path) -> None:
     repo = GitHarness(tmp_path)
     env = worker_env(server.db_url, tmp_path)

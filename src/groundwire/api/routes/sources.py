@@ -56,6 +56,12 @@ class SourceOut(BaseModel):
     documents: dict[str, int] = Field(description="This source's documents by state")
     errors: dict[str, int] = Field(description="Failed documents of the last sync by code")
     last_report: dict[str, Any] | None
+    retrying: list[dict[str, Any]] = Field(
+        default_factory=list, description="Failed documents waiting for a retry (uri, "
+        "attempts, next_at, code, message)")
+    dead_letter: list[dict[str, Any]] = Field(
+        default_factory=list, description="Failed documents out of retries, with their last "
+        "error")
 
 
 class SourceListOut(BaseModel):
@@ -77,6 +83,7 @@ class SyncOut(BaseModel):
     chunks_reused: int
     errors: dict[str, int]
     changes: dict[str, Any]
+    dead_letter: list[str] = Field(default_factory=list)
 
 
 def _references(value: Any) -> bool:
