@@ -41,7 +41,7 @@ def test_search_ask_documents_feedback_records(live_server: LiveServer) -> None:
         feedback = gw.feedback(answer.record_id, True, comment="right on")
         assert feedback.record_id == answer.record_id and feedback.helpful
         records = gw.records(kind="ask")
-        assert answer.record_id in {r.get("record_id", r.get("id")) for r in records}
+        assert answer.record_id in {r["id"] for r in records}
 
 
 def test_ask_stream_yields_tokens_then_done(live_server: LiveServer) -> None:

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -71,6 +72,15 @@ def test_429_retry_after_is_honoured(stub: Stub) -> None:
     assert result.hits == []
     assert len(stub.seen) == 2
     assert stub.seen[1] - stub.seen[0] >= 0.95  # waited what the server asked
+
+
+def test_retry_after_as_an_http_date(stub: Stub) -> None:
+    when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: 1-2 s from now
+    stub.script = [(503, {"Retry-After": when})]
+    with Client(stub.url) as gw:
+        gw.search("anything")
+    assert len(stub.seen) == 2
+    assert stub.seen[1] - stub.seen[0] >= 0.9
 
 
 def test_503_without_retry_after_backs_off_and_tries_are_bounded(stub: Stub) -> None:
