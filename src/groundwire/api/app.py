@@ -20,8 +20,10 @@ from groundwire.api.errors import error_response, install_error_handlers
 from groundwire.api.openapi import install as install_openapi
 from groundwire.api.routes import (
     admin,
+    app_pages,
     assessments,
     audit,
+    console,
     conversations,
     documents,
     health,
@@ -31,7 +33,10 @@ from groundwire.api.routes import (
     openai_compat,
     query,
     reviews,
+    session,
+    sources,
     tuning,
+    upload,
     web,
     workflows,
 )
@@ -141,12 +146,14 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
                 "dev mode answers only loopback Host names (localhost, 127.0.0.1, [::1]); "
                 "serve with API keys (no --dev) to be reached under another name")
 
+    app.add_middleware(session.WebSessionMiddleware, settings=settings)  # web app cookie
     # Added last, so outermost: the request span is current in the middleware above.
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     app.include_router(metrics.router)
     for module in (health, query, openai_compat, conversations, ingest, assessments, jobs,
-                   documents,
-                   monitoring, admin, audit, tuning, workflows, reviews, web):
+                   documents, upload,
+                   monitoring, admin, audit, tuning, workflows, reviews, sources, web,
+                   session, app_pages, console):
         app.include_router(module.router)
     from groundwire.api.authz import tenant_index
     from groundwire.integrations.mcp_http import mount_mcp
@@ -160,4 +167,4 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
 
 # Paths served without a key: liveness, the ask page shell and its static files (no data in
 # any of them); the API's own description too when server.api_docs is "public" (docs_pages).
-_PUBLIC_PATHS = frozenset({"/healthz", "/"})
+_PUBLIC_PATHS = frozenset({"/healthz", "/", "/signin"})
