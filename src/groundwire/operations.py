@@ -18,6 +18,7 @@ from groundwire.domain import IngestReport
 from groundwire.engine import IndexEngine
 from groundwire.errors import NotFound
 from groundwire.retrieval.keyword_indexes import KeywordIndexes
+from groundwire.sources.service import SyncHost
 from groundwire.stores.base import Store
 from groundwire.versions.service import VersionHost
 from groundwire.workflows.service import WorkflowHost
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class JobHost(VersionHost, WorkflowHost, Protocol):
+class JobHost(VersionHost, WorkflowHost, SyncHost, Protocol):
     """What job work uses: version-routed ingest, self-tuning after it, the embedder (for
     assessments) and the version operations' needs (``VersionHost``)."""
 
@@ -78,8 +79,20 @@ def job_handlers(host: JobHost) -> dict[str, Work]:
 
         return await WorkflowService(host).process(params["event_id"])
 
+    async def source_sync(params: dict[str, Any], progress: ProgressWriter) -> Any:
+        from groundwire.sources.service import SourceService
+
+        result = await SourceService(host).sync(params["name"], params["tenant"])
+        return result
+
+    async def sources_tick(params: dict[str, Any], progress: ProgressWriter) -> Any:
+        from groundwire.sources.service import SourceService
+
+        return await SourceService(host).queue_due()
+
     return {"ingest": ingest, "assessment": assessment, "version_build": version_build,
-            "workflow_event": workflow_event}
+            "workflow_event": workflow_event, "source_sync": source_sync,
+            "sources_tick": sources_tick}
 
 
 async def autotune_if_material(engine: IndexEngine, index: str, report: IngestReport

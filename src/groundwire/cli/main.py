@@ -23,6 +23,7 @@ from groundwire.cli.monitoring import monitor, records_app
 from groundwire.cli.quality import evalset_app, evaluate
 from groundwire.cli.query import ask, search
 from groundwire.cli.serve import serve
+from groundwire.cli.sources import source_app, sync
 from groundwire.cli.tuning import adapt, tune
 from groundwire.cli.versions import versions_app
 from groundwire.cli.worker import worker
@@ -47,12 +48,14 @@ app.command("assess")(assess)
 app.command("monitor")(monitor)
 app.command("adapt")(adapt)
 app.command("worker")(worker)
+app.command("sync")(sync)
 app.command("mcp")(mcp)
 
 app.add_typer(config_app, name="config")
 app.add_typer(records_app, name="records")
 app.add_typer(evalset_app, name="evalset")
 app.add_typer(versions_app, name="versions")
+app.add_typer(source_app, name="source")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")

@@ -36,10 +36,11 @@ if TYPE_CHECKING:
     from groundwire.settings import JobSettings
 
 QUEUE_OF_KIND = {"ingest": "ingest", "assessment": "assess", "version_build": "versions",
-                 "workflow_event": "workflows"}
+                 "workflow_event": "workflows", "source_sync": "sources"}
 TASK_OF_KIND = {"ingest": "groundwire.ingest", "assessment": "groundwire.assessment",
                 "version_build": "groundwire.version_build",
-                "workflow_event": "groundwire.workflow_event"}
+                "workflow_event": "groundwire.workflow_event",
+                "source_sync": "groundwire.source_sync"}
 _COLUMNS = ("id, kind, tenant, owner, state, done, total, stage, params, result, error, "
             "attempts, worker, queue_job_id, created_at, started_at, finished_at")
 

@@ -74,10 +74,27 @@ def build_queue_app(conninfo: str, settings: JobSettings,
                 "prepare_threshold": prepare_threshold}))
     retry = retry_strategy(settings)
     for kind, queue in (("ingest", "ingest"), ("assessment", "assess"),
-                        ("version_build", "versions"), ("workflow_event", "workflows")):
+                        ("version_build", "versions"), ("workflow_event", "workflows"),
+                        ("source_sync", "sources")):
         app.task(name=f"groundwire.{kind}", queue=queue, pass_context=True,
                  retry=retry)(_task(kind))
+    tick = app.task(name="groundwire.sources_tick", queue="sources", pass_context=True)
+    app.periodic(cron=SOURCES_TICK_CRON, periodic_id="sources")(tick(_sources_tick))
     return app
+
+
+SOURCES_TICK_CRON = "* * * * * */10"
+"""How often a worker looks for named sources whose scheduled sync is due (every 10 s:
+croniter's sixth field is seconds). Procrastinate defers one tick per period across every
+worker on the database; the tick only queues ``source_sync`` jobs (``sources/service.py``)."""
+
+
+async def _sources_tick(context: JobContext, timestamp: int) -> None:
+    """The periodic tick: the application's ``sources_tick`` work, if it gives one."""
+    extra = context.additional_context
+    work = extra["handlers"].get("sources_tick")
+    if work is not None:
+        await work({"timestamp": timestamp}, ProgressWriter(extra["jobs"], "", 60.0))
 
 
 Work = Callable[[dict[str, Any], "ProgressWriter"], Awaitable[Any]]

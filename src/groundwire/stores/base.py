@@ -43,6 +43,7 @@ from groundwire.stores.ports import (
     PrincipalStore,
     RateLimitStore,
     RecordStore,
+    SourceStore,
     TuningStore,
     UsageStore,
     VectorIndexAdmin,
@@ -69,7 +70,7 @@ class Store(
     Lifecycle, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore, WorkflowStore, Protocol,
+    TuningStore, ConversationStore, WorkflowStore, SourceStore, Protocol,
 ):
     """Persistence for indexes, documents, chunks, embeddings and everything around them:
     every port of ``stores/ports.py`` (see the module contract and each port's)."""

@@ -39,6 +39,7 @@ from groundwire.stores.ports.documents import (
 )
 from groundwire.stores.ports.monitoring import AlertStore, MonitoringQueries, RecordStore
 from groundwire.stores.ports.retrieval import KeywordCorpus, VectorIndexAdmin, VectorSearch
+from groundwire.stores.ports.sources import SourceStore
 from groundwire.stores.ports.versions import TuningStore, VersionStore
 from groundwire.stores.ports.workflows import WorkflowStore
 
@@ -48,13 +49,13 @@ __all__ = [
     "DocumentStore", "Generations", "IndexCatalog", "KeywordCorpus", "Lifecycle",
     "MonitoringQueries", "PORTS", "PrincipalStore", "RateLimitStore", "RecordStore",
     "TuningStore", "UsageStore", "VectorIndexAdmin", "VectorSearch", "VersionStore",
-    "WorkflowStore",
+    "WorkflowStore", "SourceStore",
 ]
 
 PORTS: tuple[type[Any], ...] = (
     Lifecycle, Generations, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore, WorkflowStore,
+    TuningStore, ConversationStore, WorkflowStore, SourceStore,
 )
 """Every port; ``stores.base.Store`` combines them all."""

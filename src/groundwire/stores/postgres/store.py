@@ -31,6 +31,7 @@ from groundwire.stores.postgres.records import PostgresRecords
 from groundwire.stores.postgres.rows import hnsw_index_name, vector_literal
 from groundwire.stores.postgres.search import PostgresSearch
 from groundwire.stores.postgres.security_edges import PostgresSecurityEdges
+from groundwire.stores.postgres.sources import PostgresSources
 from groundwire.stores.postgres.tuning import PostgresTuning
 from groundwire.stores.postgres.usage import PostgresUsage
 from groundwire.stores.postgres.versions import PostgresVersions
@@ -54,7 +55,8 @@ class DatabaseProvider(Protocol):
 
 class PostgresStore(PostgresDocuments, PostgresCatalog, PostgresSearch, PostgresUsage,
                     PostgresRecords, PostgresPrincipals, PostgresTuning, PostgresVersions,
-                    PostgresSecurityEdges, PostgresConversations, PostgresWorkflows):
+                    PostgresSecurityEdges, PostgresConversations, PostgresWorkflows,
+                    PostgresSources):
     """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
 
     def __init__(
