@@ -3,12 +3,14 @@ start) on loopback, with two principals of one tenant and a document only one ma
 
 * ``alice`` and ``bob`` (tenant ``default``, scopes search + ask); ``secret/falcon.md`` is
   readable by alice only, ``public/hours.md`` by everyone of the tenant;
-* ``dave`` (tenant ``default``, scope search only);
+* ``dave`` (tenant ``default``, scope search only); ``erin`` (search + ask, one ask a
+  minute);
 * ``carol`` (tenant ``globex``) holds index ``globex-kb``, which the others must not see.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,6 +59,9 @@ def server_env(db_url: str, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
     env.update(GROUNDWIRE_DATABASE_URL=db_url, GROUNDWIRE_DATA_DIR=str(workdir / "data"),
                GROUNDWIRE_EMBEDDING__PROVIDER="fake", GROUNDWIRE_SECURITY__DEV_MODE="false",
+               # erin may ask once a minute: the tools take the key's rate limit like REST
+               GROUNDWIRE_SECURITY__RATE_LIMIT__PRINCIPALS=json.dumps(
+                   {"default/erin": {"ask": {"requests_per_minute": 1}}}),
                PYTHONUNBUFFERED="1")
     return env
 
@@ -75,6 +80,7 @@ def secured(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             s.keys["alice"] = mint_key(server, "default", "alice", ("search", "ask"))
             s.keys["bob"] = mint_key(server, "default", "bob", ("search", "ask"))
             s.keys["dave"] = mint_key(server, "default", "dave", ("search",))
+            s.keys["erin"] = mint_key(server, "default", "erin", ("search", "ask"))
             s.keys["carol"] = mint_key(server, "globex", "carol", ("search", "ask", "ingest"))
             s.push(s.keys["admin"], PUBLIC)
             s.push(s.keys["admin"], SECRET)

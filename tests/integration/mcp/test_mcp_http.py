@@ -104,3 +104,12 @@ async def test_keys_are_required_and_scopes_enforced(secured: Secured) -> None:
     assert wrong.status_code == 401 and wrong.json()["error"]["code"].startswith("auth.")
     refused = await _call(secured, "dave", "ask", {"question": "support hours?"})
     assert _code(refused) == "auth.forbidden"
+
+
+async def test_the_keys_rate_limit_applies_per_call(secured: Secured) -> None:
+    question = {"question": "When does the help desk answer?"}
+    async with _client(secured, secured.keys["erin"]) as client:
+        first = await client.call_tool("ask", question)
+        second = await client.call_tool("ask", question)
+    assert not first.is_error
+    assert _code(second) == "rate_limited"
