@@ -18,8 +18,10 @@ Contract of ``receive`` (the inbound webhook; everything in an event is untruste
 4. schema validation (422 ``workflow.invalid_event``), an empty question after stripping
    quotes and signatures (422 ``workflow.empty_question``);
 5. stored under its idempotency key: a duplicate delivery returns the first event and queues
-   nothing; a new one queues a ``workflow_event`` job. Nothing of the event reaches the
-   question's access: the job reads as the workflow's service principal.
+   nothing (unless that event is stranded: still ``received`` after ``REQUEUE_AFTER_S``,
+   its job lost; then it is queued again); a new one queues a ``workflow_event`` job.
+   Nothing of the event reaches the question's access: the job reads as the workflow's
+   service principal.
 
 ``process`` (the job) is idempotent: it only drafts an event still ``received`` and only
 delivers one ``delivering`` or ``approved``, so a re-run after a crash never double-drafts;
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_KIND = "workflow_event"
+REQUEUE_AFTER_S = 60.0  # a duplicate of an event still "received" this long re-queues it
 RATE_CLASS = "ingest"  # the bucket's route-class label (keys are "workflow:<name>")
 
 
@@ -122,7 +125,7 @@ class WorkflowService:
         row, created = await self.store.add_workflow_event(name, event.key, cfg.tenant,
                                                            event.as_json())
         self._count(name, "received" if created else "duplicate")
-        if created:
+        if created or _stranded(row):
             await self.host.job_service().enqueue(
                 JOB_KIND, tenant=cfg.tenant, owner=f"workflow:{name}",
                 params={"event_id": row["id"], "workflow": name})
@@ -224,6 +227,14 @@ class WorkflowService:
         """Counts, approval rate, mean edit distance and time to decision of a workflow."""
         self.workflow(name)
         return {"workflow": name, **await self.store.workflow_stats(name)}
+
+
+def _stranded(row: dict[str, Any]) -> bool:
+    """An event still ``received`` ``REQUEUE_AFTER_S`` after it was stored: its job was lost
+    (the process died between storing it and queueing the job). A redelivery queues it again;
+    ``process`` is idempotent, so a job that was merely slow does no harm."""
+    age = datetime.now(UTC) - row["created_at"]
+    return bool(row["state"] == "received" and age.total_seconds() > REQUEUE_AFTER_S)
 
 
 def _citation(citation: Any) -> dict[str, Any]:

@@ -99,3 +99,28 @@ def test_the_service_principal_decides_what_is_read(client: TestClient) -> None:
         time.sleep(0.1)
     assert row["state"] == "review" and row["citations"] == []
     assert row["scores"]["reason"] == "abstained"
+
+
+def test_a_redelivery_requeues_an_event_whose_job_was_lost(client: TestClient) -> None:
+    """The process died between storing an event and queueing its job: the sender's
+    redelivery (a duplicate) queues it again once it is older than REQUEUE_AFTER_S."""
+    gw = client.app.state.groundwire  # type: ignore[attr-defined]
+
+    async def strand() -> str:
+        row, _ = await gw.store.add_workflow_event(
+            "outsider", "lost-1", "default", {"subject": "", "body": "Refunds?"})
+        async with gw.store._connection() as conn:
+            await conn.execute("UPDATE workflow_events SET created_at = now() - interval "
+                               "'10 minutes' WHERE id = %s", [row["id"]])
+        return str(row["id"])
+
+    event_id = client.portal.call(strand)  # type: ignore[union-attr]
+    again = client.post("/v1/workflows/outsider/events", json={"id": "lost-1", "body": "x"})
+    assert again.json() == {"event_id": event_id, "state": "received", "duplicate": True}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = client.get(f"/v1/workflows/outsider/events/{event_id}").json()["state"]
+        if state != "received":
+            break
+        time.sleep(0.1)
+    assert state == "review"
