@@ -37,6 +37,9 @@ ANAPHORA = SUBJECT_PRONOUNS | frozenset({
     "its", "them", "their", "theirs", "him", "his", "her", "hers", "there", "one", "ones",
 })
 POSSESSIVES = frozenset({"its", "their", "theirs", "his"})
+# The pronouns a referent can stand in for ("there" and "one" are only appended to).
+REPLACEABLE = SUBJECT_PRONOUNS | POSSESSIVES | frozenset({"them", "him", "her"})
+_EXISTENTIAL = frozenset({"is", "are", "was", "were", "have", "has", "had", "be", "been"})
 _VERBS_AFTER_THAT = frozenset({
     "is", "was", "are", "were", "does", "did", "do", "has", "have", "had", "will", "can",
     "could", "would", "should", "mean", "means", "happen", "happened", "cost", "costs", "one",
@@ -112,17 +115,19 @@ def entities(text: str) -> list[str]:
 def anaphors(question: str) -> list[tuple[int, int, str]]:
     """The anaphoric pronouns of ``question`` as (start, end, lower-cased word), in order.
     "that" counts only as a pronoun (last word, or before a verb: "when was that?", "what
-    does that mean?"), not as a conjunction ("who said that the war ended?")."""
+    does that mean?"), not as a conjunction ("who said that the war ended?"); "there" not
+    when existential ("there are ...")."""
     found = []
     matches = list(_WORD.finditer(question))
     for i, match in enumerate(matches):
         word = match.group().lower()
         if word not in ANAPHORA:
             continue
-        if word == "that":
-            following = matches[i + 1].group().lower() if i + 1 < len(matches) else None
-            if following is not None and following not in _VERBS_AFTER_THAT:
-                continue
+        following = matches[i + 1].group().lower() if i + 1 < len(matches) else None
+        if word == "that" and following is not None and following not in _VERBS_AFTER_THAT:
+            continue
+        if word == "there" and following in _EXISTENTIAL:
+            continue  # "there are ...": existential, not a place referred to
         found.append((match.start(), match.end(), word))
     return found
 
@@ -151,8 +156,9 @@ def rewrite_followup(question: str, previous: str | None) -> Rewrite:
     query = question
     added: list[str] = []
     appended: list[str] = []
-    if pronouns and carried:
-        start, end, word = pronouns[0]
+    replaceable = [p for p in pronouns if p[2] in REPLACEABLE]
+    if replaceable and carried:
+        start, end, word = replaceable[0]
         referent = carried.pop(0)
         replacement = f"{referent}'s" if word in POSSESSIVES else referent
         query = question[:start] + replacement + question[end:]

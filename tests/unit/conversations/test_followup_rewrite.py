@@ -83,3 +83,11 @@ def test_entities_and_content_words() -> None:
     assert entities("When did Super Bowl 50 take place in the Bay of Pigs?") == [
         "Super Bowl 50", "Bay of Pigs"]
     assert content_words("What is the price of the Team plan?") == ["price", "Team", "plan"]
+
+
+def test_existential_there_is_no_anaphor_and_is_never_replaced() -> None:
+    assert not is_followup("There have been major changes in Amazon vegetation since 1900?")
+    rewrite = rewrite_followup("Is there a discount there?", "What does the Quillmate Team plan "
+                               "cost?")
+    assert rewrite.query.startswith("Is there a discount there?")  # appended, not replaced
+    assert rewrite.added == ("Quillmate Team",)
