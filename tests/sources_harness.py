@@ -54,6 +54,10 @@ class Harness:
     def delete(self, key: str) -> None:
         raise NotImplementedError
 
+    def add_failing(self) -> tuple[dict[str, Any], str, str]:
+        """Add one entry that cannot be read: (options making it fail, its uri, its code)."""
+        raise NotImplementedError
+
     @contextlib.contextmanager
     def outage(self) -> Iterator[None]:
         raise NotImplementedError
@@ -84,6 +88,10 @@ class FolderHarness(Harness):
 
     def delete(self, key: str) -> None:
         (self.root / f"{key}.md").unlink()
+
+    def add_failing(self) -> tuple[dict[str, Any], str, str]:
+        (self.root / "big.md").write_text("# Big\n\n" + "word " * 2000)
+        return {**self.options(), "max_bytes": 4000}, "big.md", "read.too_large"
 
     @contextlib.contextmanager
     def outage(self) -> Iterator[None]:
@@ -137,6 +145,11 @@ class GitHarness(Harness):
         (self.repo / "docs" / f"{key}.md").unlink()
         self.commit(f"delete {key}")
 
+    def add_failing(self) -> tuple[dict[str, Any], str, str]:
+        (self.repo / "docs" / "big.md").write_text("# Big\n\n" + "word " * 2000)
+        self.commit("a big file")
+        return {**self.options(), "max_bytes": 4000}, "docs/big.md", "read.too_large"
+
     @contextlib.contextmanager
     def outage(self) -> Iterator[None]:
         away = self.repo.with_name("repo-away")
@@ -155,9 +168,9 @@ class SqlHarness(Harness):
         self.path = root / "records.db"
         with contextlib.closing(sqlite3.connect(self.path)) as db, db:
             db.execute("CREATE TABLE articles (id TEXT PRIMARY KEY, headline TEXT, content TEXT,"
-                       " updated_at TEXT, team TEXT)")
+                       " updated_at TEXT, team TEXT, readers TEXT)")
             for key in self.initial:
-                db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
+                db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, NULL)",
                            (key, key.title(), body(key), self.now(), "docs"))
 
     @staticmethod
@@ -180,6 +193,15 @@ class SqlHarness(Harness):
     def delete(self, key: str) -> None:
         with contextlib.closing(sqlite3.connect(self.path)) as db, db:
             db.execute("DELETE FROM articles WHERE id = ?", (key,))
+
+    def add_failing(self) -> tuple[dict[str, Any], str, str]:
+        with contextlib.closing(sqlite3.connect(self.path)) as db, db:
+            db.execute("INSERT INTO articles VALUES ('broken', 'Broken', 'Some text.', ?,"
+                       " 'docs', '{not json')", (self.now(),))
+        options = self.options()
+        options["query"] = options["query"].replace("team FROM", "team, readers FROM")
+        options["columns"] = {**options["columns"], "permissions": "readers"}
+        return options, "broken", "permissions.invalid"
 
     @contextlib.contextmanager
     def outage(self) -> Iterator[None]:
@@ -266,6 +288,7 @@ class WebHarness(Harness):
     def __init__(self, root: Path) -> None:
         self.site = Site()
         self.texts = {key: body(key) for key in self.initial}
+        self.extra_links: list[str] = []
         self._render()
         self.site.put("/robots.txt", "User-agent: *\nDisallow: /private.html\n",
                       content_type="text/plain")
@@ -282,7 +305,8 @@ class WebHarness(Harness):
         linked = [f"/{k}.html" for k in self.texts if k != "gamma"]
         self.site.page("/index.html", "Home", "Welcome to the small test site of harbour "
                        "notes, with pages on lanterns, quarries and orchards. " * 5,
-                       [*linked, "/private.html", "/old.html", "/missing.html"])
+                       [*linked, "/private.html", "/old.html", "/missing.html",
+                        *self.extra_links])
         for key, text in self.texts.items():
             self.site.page(f"/{key}.html", key.title(), text)
 
@@ -300,6 +324,13 @@ class WebHarness(Harness):
     def change(self, key: str, text: str) -> None:
         self.texts[key] = text
         self._render()
+
+    def add_failing(self) -> tuple[dict[str, Any], str, str]:
+        self.site.page("/big.html", "Big", "word " * 6000)
+        self.extra_links.append("/big.html")
+        self._render()
+        return ({**self.options(), "max_bytes": 12000}, f"{self.site.base}/big.html",
+                "read.too_large")
 
     def delete(self, key: str) -> None:
         del self.texts[key]

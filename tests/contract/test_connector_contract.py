@@ -103,3 +103,21 @@ async def test_sync_lifecycle(harness: Harness, make_settings: Any) -> None:
         view = await sources.get("src")
         assert view["last_status"] == "ok" and view["last_error"] is None
         assert view["documents"] == {"indexed": harness.expected_documents - 1}
+
+
+async def test_one_unreadable_item_fails_alone_with_a_code(harness: Harness,
+                                                           make_settings: Any) -> None:
+    from groundwire.bootstrap import build_app
+    from groundwire.sources.service import SourceService
+
+    options, uri, code = harness.add_failing()
+    async with build_app(_settings(make_settings)) as gw:
+        sources = SourceService(gw)
+        await sources.add("src", harness.kind, options, index="docs")
+        report = await sources.sync("src")
+        assert report["documents"]["failed"] == 1, report
+        assert report["documents"]["indexed"] == harness.expected_documents
+        assert report["errors"] == {code: 1}
+        view = await sources.get("src")
+        assert view["documents"] == {"indexed": harness.expected_documents, "failed": 1}
+        assert [(f["uri"], f["code"]) for f in view["retrying"]] == [(uri, code)]
