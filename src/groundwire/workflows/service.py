@@ -36,7 +36,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from groundwire.domain import Answer, SearchRequest
-from groundwire.errors import InvalidRequest, NotFound, RateLimited, RequestTooLarge
+from groundwire.errors import (
+    BudgetExceeded,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    RequestTooLarge,
+)
 from groundwire.security.principal import Principal
 from groundwire.settings import Settings, WorkflowSettings
 from groundwire.stores.base import Store
@@ -164,9 +170,19 @@ class WorkflowService:
         event = row["event"]
         question = question_from(event.get("subject", ""), event.get("body", ""))
         principal = service_principal(cfg)
-        answer = await self.host.ask(
-            SearchRequest(query=question, index=cfg.index, top_k=cfg.top_k,
-                          access=principal.access()), principal=principal.name)
+        try:
+            answer = await self.host.ask(
+                SearchRequest(query=question, index=cfg.index, top_k=cfg.top_k,
+                              access=principal.access()), principal=principal.name)
+        except BudgetExceeded as exc:  # over budget with budgets.over_budget = "reject"
+            self._count(cfg.name, "review")
+            return await self.store.update_workflow_event(row["id"], {
+                "question": question, "draft": "", "confidence": 0.0, "state": "review",
+                "drafted_at": datetime.now(UTC),
+                "answer": {"abstained": True, "citations": [], "error": exc.code,
+                           "confidence": {"score": 0.0, "support": 0.0, "retrieval": 0.0,
+                                          "reason": exc.code}},
+            }, expect_states=("received",)) or await self.event(row["id"])
         confidence = score(answer)
         confident = (confidence.reason is None and confidence.score >= cfg.threshold
                      and cfg.callback_url is not None)

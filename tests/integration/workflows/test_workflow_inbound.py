@@ -33,7 +33,13 @@ def client(pg_admin_url: str, real_embedder: Any, tmp_path_factory: pytest.TempP
                  "max_body_bytes": 2048, "rate_limit": {"requests_per_minute": 3},
                  "groups": ["support"]},
                 {"name": "outsider", "groups": ["sales"], "threshold": 0.0},
-                {"name": "acme-only", "tenant": "acme"}]) as test_client:
+                {"name": "acme-only", "tenant": "acme"},
+                {"name": "capped", "user": "capped-bot", "groups": ["support"]}],
+            # an upstream that is never reached: the budget refuses before any call
+            llm={"providers": [{"name": "p", "base_url": "http://127.0.0.1:9/v1",
+                                "model": "m"}]},
+            budgets={"principals": {"default/capped-bot": {"requests_per_day": 0}},
+                     "over_budget": "reject"}) as test_client:
         yield test_client
 
 
@@ -124,3 +130,20 @@ def test_a_redelivery_requeues_an_event_whose_job_was_lost(client: TestClient) -
             break
         time.sleep(0.1)
     assert state == "review"
+
+
+def test_an_event_over_its_workflows_budget_goes_to_review(client: TestClient) -> None:
+    """The workflow's LLM budget is its service principal's; refused, the event is not lost
+    (the job does not fail and retry): it waits in review without a draft."""
+    posted = client.post("/v1/workflows/capped/events",
+                         json={"id": "c-1", "body": "Can annual subscriptions be refunded?"})
+    event_id = posted.json()["event_id"]
+    deadline = time.monotonic() + 60
+    row: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        row = client.get(f"/v1/workflows/capped/events/{event_id}").json()
+        if row["state"] != "received":
+            break
+        time.sleep(0.1)
+    assert row["state"] == "review" and row["draft"] == ""
+    assert row["scores"]["reason"] == "budget.exceeded"
