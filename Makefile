@@ -8,7 +8,7 @@ PORT   ?= 8000
 # The default CI set: everything except tests marked slow.
 PYTEST_ARGS ?= -m "not slow" --durations=30
 
-.PHONY: install run test test-all lint bench clean
+.PHONY: install run test test-all lint bench clean screenshots
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
+
+# The web app's pages as PNGs in docs/screenshots/ (docs/web.md): the browser test drives a
+# real server with the system Chromium (never downloaded) and saves each page it visits.
+screenshots: install
+	GROUNDWIRE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_web_app.py -m e2e -q
 
 clean:
 	rm -rf $(VENV) .groundwire .pytest_cache

@@ -86,6 +86,12 @@ def test_session_cookie_csrf_and_scopes(keyed: KeyedServer) -> None:
         created = browser.post("/app/conversations", data={"title": "t", "csrf_token": csrf})
         assert created.status_code == 303 and created.headers["location"].startswith("/app/c/")
         assert browser.get("/admin").status_code == 200
+        reviews = browser.get("/admin/reviews")
+        assert reviews.status_code == 200 and "No workflows for this tenant" in reviews.text
+        started = browser.post("/admin/assess", data={"index": "handbook", "csrf_token": csrf})
+        assert started.status_code == 303, started.text
+        job = browser.get(started.headers["location"])
+        assert job.status_code == 200 and "Readiness assessment" in job.text
 
         browser.cookies.clear()
         browser.cookies.set("gw_session", session[:-4] + "AAAA")  # tampered: no session
@@ -96,7 +102,8 @@ def test_session_cookie_csrf_and_scopes(keyed: KeyedServer) -> None:
     with httpx.Client(base_url=keyed.base_url, timeout=60.0) as bob:
         assert _signin(bob, reader).status_code == 303
         assert bob.get("/app").status_code == 200
-        for path in ("/admin", "/admin/keys", "/admin/versions", "/app/upload"):
+        for path in ("/admin", "/admin/keys", "/admin/versions", "/admin/reviews",
+                     "/app/upload"):
             denied = bob.get(path)
             assert denied.status_code == 403, path
             assert "auth.forbidden" in denied.text
@@ -160,6 +167,7 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         page.get_by_label("Title (optional)").fill("Quillmate questions")
         page.get_by_role("button", name="New conversation").click()
         expect(page.get_by_role("heading", name="Quillmate questions")).to_be_visible()
+        conversation_path = page.url.removeprefix(base)
         page.get_by_label("Your question").fill("How long is the warranty on the appliance?")
         page.get_by_role("button", name="Ask").click()
         first = page.locator("#turn-1")
@@ -180,8 +188,12 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
 
         # ------------------------------------------------------------ open the citation
         cite.click()
-        mark = page.locator("#passage mark")
+        mark = page.locator("#passage mark#cited")
         expect(mark).to_contain_text("charities and schools")
+        expect(mark).to_be_focused()
+        # the whole document around it, not just the passage
+        expect(page.locator("#passage")).to_contain_text("The Starter plan is free")
+        expect(page.locator("#passage")).to_contain_text("full refund")
         expect(page.locator(".uri")).to_have_text("billing/pricing.md")
         _shot(page, "citation")
         page.go_back()
@@ -229,6 +241,22 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         expect(page.locator("#new-key-value")).to_have_count(0)
         page.get_by_role("button", name=f"Revoke key {key_id}").click()
         expect(page.locator(f"#key-{key_id} .key-state")).to_have_text("revoked")
+
+        # ------------------------------------------------------------ phone width
+        phone = browser.new_context(viewport={"width": 390, "height": 844},
+                                    storage_state=context.storage_state())
+        try:
+            small = phone.new_page()
+            for path in ("/app", conversation_path, "/app/upload", "/admin", "/admin/keys"):
+                small.goto(base + path)
+                overflow = small.evaluate(
+                    "document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, (path, overflow)  # no sideways scrolling
+            small.goto(base + conversation_path)
+            expect(small.get_by_label("Your question")).to_be_visible()
+            _shot(small, "conversation-phone")
+        finally:
+            phone.close()
     finally:
         context.close()
     assert not problems, problems

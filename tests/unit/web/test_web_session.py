@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from cryptography.fernet import Fernet
 
 from groundwire.api.dashboard import build_dashboard, percentile, stage_latencies
-from groundwire.api.routes.app_pages import split_quote
+from groundwire.api.routes.app_pages import split_quote, stitch
 from groundwire.api.routes.session import SessionCodec, csrf_matches, load_secret, safe_next
 
 KEY = "gw_0123456789ab_s3cretS3cretS3cret"
@@ -97,3 +97,22 @@ def test_dashboard_days_gaps_totals_and_budget() -> None:
     assert d["x"][0] == int(datetime(2026, 3, 8, tzinfo=UTC).timestamp())
     assert build_dashboard({}, [], budget_per_day=None, since=since, now=now)["budget_line"] \
         is None
+
+
+def test_stitch_rebuilds_the_document_drops_overlaps_marks_the_span_and_shows_holes() -> None:
+    doc = "AAAA BBBB CCCC DDDD EEEE"
+
+    def chunk(a: int, b: int) -> SimpleNamespace:
+        return SimpleNamespace(char_start=a, char_end=b, text=doc[a:b])
+
+    # overlapping chunks 0-10 and 5-15, a hole 15-20, then 20-24; mark "BBBB CC"
+    segments = stitch([chunk(20, 24), chunk(5, 15), chunk(0, 10)], 5, 12)
+    assert "".join(s["text"] for s in segments if not s["gap"]) == "AAAA BBBB CCCC EEEE"
+    assert [s["text"] for s in segments if s["mark"]] == ["BBBB ", "CC"]
+    assert [s["gap"] for s in segments].count(True) == 1
+    assert segments[-1] == {"text": "EEEE", "mark": False, "gap": False}
+    headed = [SimpleNamespace(char_start=0, char_end=4, text="AAAA", heading_path=("T", "One")),
+              SimpleNamespace(char_start=5, char_end=9, text="BBBB", heading_path=("T", "Two"))]
+    assert [s["text"] for s in stitch(headed, 0, 0) if s.get("heading")] == ["One", "Two"]
+    assert stitch([chunk(0, 4), chunk(0, 4)], 0, 0) == [
+        {"text": "AAAA", "mark": False, "gap": False}]

@@ -9,6 +9,7 @@ messages``, ``/v1/documents/upload``), called by ``static/console.js`` with the 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -141,13 +142,54 @@ async def citation_page(conversation_id: str, seq: int, n: int, request: Request
         if chunk is None:
             raise NotFound("the cited passage is gone or no longer readable by you")
         document = await gw.store.get_document(chunk.document_id, access)
+        nearby = await gw.store.chunks_by_id(
+            list(range(max(1, chunk.chunk_id - NEIGHBOURS), chunk.chunk_id + NEIGHBOURS + 1)),
+            access=access)
     except GroundwireError as exc:
         return error_page(request, exc, _status(exc), who)
-    before, marked, after = split_quote(chunk.text, str(cite.get("quote") or ""))
+    before, marked, _ = split_quote(chunk.text, str(cite.get("quote") or ""))
+    start = chunk.char_start + len(before) if marked else chunk.char_start
+    end = start + len(marked) if marked else chunk.char_end
+    same = [c for c in nearby.values() if c.document_id == chunk.document_id]
     return render(request, "citation.html", {
         "conversation": current, "turn": turn, "cite": cite, "chunk": chunk,
-        "document": document, "before": before, "marked": marked, "after": after,
+        "document": document, "segments": stitch(same or [chunk], start, end),
     }, principal=who)
+
+
+# Chunks of one document are stored together, so their ids are (nearly) consecutive: the
+# cited chunk's neighbours rebuild the text around it (the whole document when it is short).
+NEIGHBOURS = 40
+
+
+def stitch(chunks: Sequence[Any], mark_start: int, mark_end: int) -> list[dict[str, Any]]:
+    """The document text the ``chunks`` cover, in order, as segments ``{text, mark, gap}``:
+    overlaps are dropped (a chunk's ``text`` is ``document[char_start:char_end]``), a hole
+    between chunks is a ``gap`` segment, a change of section adds a ``heading`` segment (its
+    last heading), and ``[mark_start, mark_end)`` (document offsets) is marked."""
+    out: list[dict[str, Any]] = []
+    covered: int | None = None
+    section: tuple[str, ...] = ()
+    for c in sorted(chunks, key=lambda c: (c.char_start, c.char_end)):
+        if covered is not None and c.char_end <= covered:
+            continue
+        if covered is not None and c.char_start > covered:
+            out.append({"text": "", "mark": False, "gap": True})
+        path = tuple(getattr(c, "heading_path", ()) or ())
+        if path and path != section:  # a new section: its heading (usually the hole's text)
+            if out and out[-1]["gap"]:
+                out.pop()
+            out.append({"text": path[-1], "mark": False, "gap": False, "heading": True})
+            section = path
+        a = c.char_start if covered is None else max(c.char_start, covered)
+        text = c.text[a - c.char_start:]
+        cuts = sorted({a, a + len(text), *(x for x in (mark_start, mark_end)
+                                           if a < x < a + len(text))})
+        for lo, hi in zip(cuts, cuts[1:], strict=False):
+            out.append({"text": text[lo - a:hi - a], "gap": False,
+                        "mark": mark_start <= lo and hi <= mark_end})
+        covered = c.char_end
+    return out
 
 
 def split_quote(text: str, quote: str) -> tuple[str, str, str]:

@@ -311,5 +311,58 @@ async def sync_source(name: str, request: Request, gw: Groundwire = Depends(get_
                   principal=who)
 
 
+# ----------------------------------------------------------------------------- reviews
+@pages.get("/admin/reviews", response_class=HTMLResponse)
+async def reviews_page(request: Request, gw: Groundwire = Depends(get_app)) -> Response:
+    """The review queue of each of this tenant's workflows (events waiting for review)."""
+    who = await _admin(request, gw)
+    if not isinstance(who, Principal):
+        return who
+    return await _reviews(request, gw, who)
+
+
+async def _reviews(request: Request, gw: Groundwire, who: Principal,
+                   decided: dict[str, Any] | None = None) -> Response:
+    from groundwire.api.routes.workflows import event_out
+    from groundwire.workflows.review import ReviewQueue
+    from groundwire.workflows.service import WorkflowService
+
+    queue = ReviewQueue(WorkflowService(gw))
+    queues = []
+    for flow in gw.settings.workflows:
+        if flow.tenant == who.tenant:
+            rows = await queue.queue(flow.name, tenant=who.tenant, state="review", limit=50)
+            queues.append({"name": flow.name,
+                           "events": [event_out(r).model_dump(mode="json") for r in rows]})
+    return render(request, "admin/reviews.html", {"queues": queues, "decided": decided},
+                  principal=who)
+
+
+@pages.post("/admin/reviews/{event_id}/{decision}", response_class=HTMLResponse)
+async def decide_review(event_id: str, decision: str, request: Request,
+                        gw: Groundwire = Depends(get_app)) -> Response:
+    """approve (with the reply as edited in the form) or reject (with a reason)."""
+    from groundwire.workflows.review import ReviewQueue
+    from groundwire.workflows.service import WorkflowService
+
+    who = await _admin(request, gw)
+    if not isinstance(who, Principal):
+        return who
+    form = await form_data(request)
+    queue = ReviewQueue(WorkflowService(gw))
+    try:
+        if decision == "approve":
+            text = str(form.get("text") or "").strip() or None
+            row = await queue.approve(event_id, text, actor=who.name, tenant=who.tenant)
+        elif decision == "reject":
+            row = await queue.reject(event_id, str(form.get("reason") or ""), actor=who.name,
+                                     tenant=who.tenant)
+        else:
+            raise NotFound(f"no review decision {decision!r} (approve, reject)")
+    except GroundwireError as exc:
+        return error_page(request, exc, _status(exc), who)
+    return await _reviews(request, gw, who, decided={"id": event_id, "state": row["state"]})
+
+
 router.include_router(pages)
 router.include_router(api)

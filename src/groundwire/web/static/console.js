@@ -26,6 +26,10 @@
     });
   });
 
+  // ---------------------------------------------------------------- a citation: go to the mark
+  var cited = document.getElementById("cited");
+  if (cited) { cited.scrollIntoView({block: "center"}); cited.focus({preventScroll: true}); }
+
   // ---------------------------------------------------------------- feedback
   document.querySelectorAll(".feedback").forEach(function (box) {
     var status = box.querySelector(".feedback-status");
