@@ -1,5 +1,8 @@
-"""The ONNX Runtime embedder on the real packaged model: one int8 export per session into a
-temporary cache, compared with the sentence-transformers (torch) encoder it replaces."""
+"""The ONNX Runtime embedder on the real packaged model: one int8 export per module into a
+temporary cache, compared with the sentence-transformers (torch) encoder it replaces.
+
+The export (torch trace + quantisation) takes 15-40 s on a shared 2-core box, so every test
+that needs it is marked ``slow``; the registration test is not."""
 
 from __future__ import annotations
 
@@ -34,11 +37,13 @@ def int8(cache_dir: Path) -> Any:
     return embedder
 
 
+@pytest.mark.slow
 def test_model_id_names_runtime_and_quantisation(int8: Any) -> None:
     assert int8.model_id == "all-MiniLM-L6-v2@onnx-int8"
     assert int8.dimension == 384
 
 
+@pytest.mark.slow
 def test_vectors_are_normalised_and_close_to_torch(int8: Any, real_embedder: Any) -> None:
     ours = int8.encode_passages(TEXTS)
     theirs = real_embedder.encode_passages(TEXTS)
@@ -50,6 +55,7 @@ def test_vectors_are_normalised_and_close_to_torch(int8: Any, real_embedder: Any
     assert float(ours[0] @ ours[1]) < 0.6
 
 
+@pytest.mark.slow
 def test_same_text_same_vector_whatever_the_batch(int8: Any) -> None:
     alone = int8.encode_query(TEXTS[1])
     batched = int8.encode_passages([TEXTS[2], TEXTS[1], TEXTS[0]])
@@ -57,11 +63,13 @@ def test_same_text_same_vector_whatever_the_batch(int8: Any) -> None:
     assert np.array_equal(int8.encode_queries(TEXTS), int8.encode_passages(TEXTS))
 
 
+@pytest.mark.slow
 def test_token_counts_match_the_model_tokenizer(int8: Any, real_embedder: Any) -> None:
     for text in TEXTS:
         assert int8.count_tokens(text) == real_embedder.count_tokens(text)
 
 
+@pytest.mark.slow
 def test_cached_export_has_checksum_and_serves_without_torch(int8: Any, cache_dir: Path) -> None:
     files = list(cache_dir.glob("*/model-int8.onnx"))
     assert len(files) == 1
@@ -105,3 +113,25 @@ def test_a_tampered_cache_file_is_exported_again(int8: Any, cache_dir: Path) -> 
         handle.write(b"\x00" * 64)
     fresh = OnnxEmbedder("all-MiniLM-L6-v2", cache_dir=cache_dir, quantization="int8")
     assert np.array_equal(fresh.encode_query(TEXTS[0]), int8.encode_query(TEXTS[0]))
+
+
+def test_cache_path_follows_the_weights_and_checksum_guards_the_file(tmp_path: Path) -> None:
+    from groundwire.embedding.onnx import _atomic_place, _valid, cached_model_file
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights v1")
+    first = cached_model_file(model, tmp_path / "cache", "int8")
+    assert first == cached_model_file(model, tmp_path / "cache", "int8")  # stable
+    assert first.name == "model-int8.onnx"
+    assert cached_model_file(model, tmp_path / "cache", "fp32") != first
+    (model / "model.safetensors").write_bytes(b"weights v2")
+    assert cached_model_file(model, tmp_path / "cache", "int8").parent != first.parent
+
+    built = tmp_path / "built.onnx"
+    built.write_bytes(b"an exported graph")
+    assert not _valid(first)
+    _atomic_place(built, first)
+    assert _valid(first) and not built.exists()
+    first.write_bytes(b"an exported grapH")  # torn or tampered
+    assert not _valid(first)
