@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -141,18 +142,23 @@ async def assessment_page(job_id: str, request: Request,
 
 # ----------------------------------------------------------------------------- versions
 @pages.get("/admin/versions", response_class=HTMLResponse)
-async def versions_page(request: Request, index: str = "default",
+async def versions_page(request: Request, index: str = "default", job: str | None = None,
                         gw: Groundwire = Depends(get_app)) -> Response:
+    """The versions of ``index``; with ``job``, the state of a background build (the page
+    refreshes itself until it is done, then shows the built version)."""
     who = await _admin(request, gw, operator=True)
     if not isinstance(who, Principal):
         return who
     try:
         await versions.ensure_first_version(gw, index)
         listing = await versions.list_versions(gw, index)
+        build = (await gw.job_service().get(job)) if job else None
     except GroundwireError as exc:
         return error_page(request, exc, _status(exc), who)
-    return render(request, "admin/versions.html", {"listing": listing, "index": index,
-                                                   "result": None}, principal=who)
+    context: dict[str, Any] = {"listing": listing, "index": index, "result": None, "job": build}
+    if build is not None and build.state == "succeeded" and isinstance(build.result, dict):
+        context.update(result=build.result, action="build")
+    return render(request, "admin/versions.html", context, principal=who)
 
 
 @pages.post("/admin/versions/{index}/{action}", response_class=HTMLResponse)
@@ -163,6 +169,15 @@ async def version_action(index: str, action: str, request: Request,
         return who
     form = await form_data(request)
     number = str(form.get("version") or "").strip()
+    if action == "build":  # a build re-indexes everything: a background job, as the CLI's
+        try:
+            job = await gw.job_service().enqueue(
+                "version_build", tenant=who.tenant, owner=who.name,
+                params={"index": index, "overrides": {}})
+        except GroundwireError as exc:
+            return error_page(request, exc, _status(exc), who)
+        return RedirectResponse(f"/admin/versions?index={quote(index)}&job={job.id}",
+                                status_code=303)
     try:
         result = await _run_version_action(gw, index, action,
                                            int(number) if number.isdigit() else None,
@@ -192,6 +207,8 @@ class VersionActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int | None = Field(None, ge=1, description="Default: the newest candidate.")
     force: bool = Field(False, description="promote: flip even when the contract fails.")
+    background: bool = Field(False, description="build: queue a job (follow it at "
+                             "/v1/jobs/{id}) instead of answering when it is built.")
 
 
 @api.get("/{index}", responses=ERRORS, summary="Versions of an index: live, previous, each "
@@ -205,6 +222,11 @@ async def list_index_versions(index: str, gw: Groundwire = Depends(get_app)) -> 
           summary="build | shadow | promote | rollback a version of an index")
 async def index_version_action(index: str, action: str, body: VersionActionBody,
                                gw: Groundwire = Depends(get_app)) -> dict[str, Any]:
+    if action == "build" and body.background:
+        job = await gw.job_service().enqueue(
+            "version_build", tenant=gw.settings.security.default_tenant, owner="api",
+            params={"index": index, "overrides": {}})
+        return {"job": job.id, "state": job.state, "kind": job.kind}
     return await _run_version_action(gw, index, action, body.version, force=body.force)
 
 
