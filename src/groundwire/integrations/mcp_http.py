@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from groundwire.errors import GroundwireError, Unauthenticated
+from groundwire.errors import GroundwireError, StoreUnavailable, Unauthenticated
 from groundwire.integrations.mcp_server import build_server
 from groundwire.integrations.mcp_tools import Caller, IndexCheck
 from groundwire.integrations.principals import bearer_token, principal_for
@@ -49,10 +49,11 @@ def _caller(ctx: Context) -> Caller:
 
 
 class _Endpoint:
-    """ASGI endpoint: authenticate, then hand the request to the SDK's session manager."""
+    """ASGI endpoint: authenticate, then hand the request to the SDK's session manager of the
+    current lifespan (a new one each time the application starts: a manager runs once)."""
 
-    def __init__(self, manager: StreamableHTTPSessionManager) -> None:
-        self.manager = manager
+    def __init__(self) -> None:
+        self.manager: StreamableHTTPSessionManager | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -63,11 +64,13 @@ class _Endpoint:
         except GroundwireError as exc:
             await _error(request, exc)(scope, receive, send)
             return
+        assert self.manager is not None, "MCP session manager not running (lifespan)"
         await self.manager.handle_request(scope, receive, send)
 
 
 def _error(request: Request, exc: GroundwireError) -> JSONResponse:
-    status = 401 if isinstance(exc, Unauthenticated) else 500
+    status = (401 if isinstance(exc, Unauthenticated)
+              else 503 if isinstance(exc, StoreUnavailable) else 500)
     headers = dict(exc.headers)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="groundwire"'
@@ -81,17 +84,17 @@ def mount_mcp(app: Starlette, *, check_index: IndexCheck) -> None:
     """Serve MCP at ``/mcp`` on ``app`` (a FastAPI/Starlette app whose lifespan puts the
     Groundwire facade on ``app.state.groundwire``). Not in the OpenAPI description."""
     server = build_server(_caller, check_index)
-    server.streamable_http_app(
-        stateless_http=True, json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
-    manager = server.session_manager
-    app.router.routes.append(Route(PATH, endpoint=_Endpoint(manager),
-                                   methods=["GET", "POST", "DELETE"]))
+    endpoint = _Endpoint()
+    app.router.routes.append(Route(PATH, endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(application: Any) -> AsyncIterator[Any]:
-        async with inner(application) as state, manager.run():
+        server.streamable_http_app(  # creates this run's session manager
+            stateless_http=True, json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+        endpoint.manager = server.session_manager
+        async with inner(application) as state, endpoint.manager.run():
             yield state
 
     app.router.lifespan_context = lifespan
