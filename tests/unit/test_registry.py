@@ -86,7 +86,8 @@ def test_unknown_name_is_a_configuration_error_listing_the_known_ones() -> None:
     assert "known: openai" in message
     assert info.value.code == "config.invalid"
 
-    with pytest.raises(ConfigurationError, match=r"known: fake, onnx, onnx-fp32, sentence-transformers"):
+    with pytest.raises(ConfigurationError,
+                       match=r"known: fake, onnx, onnx-fp32, sentence-transformers"):
         registry.EMBEDDERS.get("nope")
 
 
