@@ -212,6 +212,12 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         expect(page.locator(".chart canvas").first).to_be_visible()
         assert page.locator(".chart canvas").count() == 6
         _shot(page, "console")
+        page.get_by_label("Index").fill("handbook")  # readiness: an assessment job
+        page.get_by_role("button", name="Assess readiness").click()
+        expect(page.locator("#assessment-state")).to_have_attribute("data-state", "succeeded")
+        report = page.frame_locator("iframe.report")
+        expect(report.locator("body")).to_contain_text("handbook")
+        _shot(page, "readiness")
 
         # ------------------------------------------------------------ versions
         page.get_by_role("link", name="Versions").click()
