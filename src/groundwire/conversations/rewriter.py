@@ -11,6 +11,8 @@ Contract of ``await rewriter.rewrite(question, history)``:
   back to the rules (method ``rules``). The reply only becomes a *search query*: retrieval
   still runs with the caller's own permissions, so a passage quoted in an earlier answer cannot
   widen what is read.
+* With a ``budget``, a caller whose answer budget is used up gets the rules (no upstream
+  call), and a rewrite's tokens and cost count against it (``budget.py``).
 * The rules see the previous turn's standalone query (recomputed along the history when it is
   not given), so a chain of follow-ups keeps the first question's subject.
 """
@@ -28,6 +30,7 @@ from groundwire.conversations.rewrite import (
     Rewrite,
     rewrite_followup,
 )
+from groundwire.llm.base import Completion
 from groundwire.llm.chain import ChainOutcome
 
 log = logging.getLogger(__name__)
@@ -61,10 +64,22 @@ class Chain(Protocol):
             max_tokens: int | None = None) -> AsyncIterator[object]: ...
 
 
+class Budget(Protocol):
+    """What the rewriter needs of ``budget.RewriteBudget``."""
+
+    async def allows(self) -> bool: ...
+
+    async def record(self, completion: Completion, provider: str | None,
+                     prompt_chars: int) -> None: ...
+
+
 class FollowupRewriter:
-    def __init__(self, chain: Chain | None = None) -> None:
-        """``chain``: the application's LLM fallback chain, None for the rules only."""
+    def __init__(self, chain: Chain | None = None, budget: Budget | None = None) -> None:
+        """``chain``: the application's LLM fallback chain, None for the rules only;
+        ``budget``: the caller's answer budget (an exhausted one means the rules, no call;
+        a rewrite's tokens and cost are recorded in it)."""
         self._chain = chain
+        self._budget = budget
 
     @property
     def uses_llm(self) -> bool:
@@ -74,7 +89,7 @@ class FollowupRewriter:
         question = " ".join(question.split())
         if not history:
             return Rewrite(question, METHOD_NONE)
-        if self._chain is not None:
+        if self._chain is not None and (self._budget is None or await self._budget.allows()):
             rewritten = await self._llm(question, history)
             if rewritten is not None:
                 return rewritten
@@ -97,6 +112,9 @@ class FollowupRewriter:
             log.info("followup_rewrite_fallback",
                      extra={"reason": outcome.failure_reason if outcome else "none"})
             return None
+        if self._budget is not None:
+            await self._budget.record(outcome.completion, outcome.provider,
+                                      sum(len(m["content"]) for m in messages))
         lines = [line.strip().strip('"').strip() for line in outcome.completion.text.splitlines()]
         query = next((line for line in lines if line), "")
         if not query or len(query) > MAX_QUERY_CHARS:

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from live_server import LiveServer, running_server
+from live_server import LiveServer, mint_key, running_server
 from support.fault_llm import FaultLLMServer
 from support.llm import grounded_reply, provider
 
 pytestmark = pytest.mark.integration
 REWRITE_MARK = "standalone search query"  # in the rewriter's system prompt
 LLM_QUERY = "How often does Quillmate rotate its encryption keys?"
+LIMITED = "default/limited"  # one answer a day
 
 
 def reply(body: dict[str, Any]) -> str:
@@ -38,7 +39,10 @@ def upstream() -> Iterator[FaultLLMServer]:
 def llm_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory,
                upstream: FaultLLMServer) -> Iterator[LiveServer]:
     env = {"GROUNDWIRE_LLM__PROVIDERS": json.dumps([provider("primary", upstream)]),
-           "GROUNDWIRE_CACHE__ENABLED": "false"}
+           "GROUNDWIRE_CACHE__ENABLED": "false",
+           "GROUNDWIRE_BUDGETS__OVER_BUDGET": "reject",
+           "GROUNDWIRE_BUDGETS__PRINCIPALS": json.dumps({LIMITED: {"requests_per_day": 1}}),
+           "GROUNDWIRE_SECURITY__DEFAULT_READERS": json.dumps(["*"])}
     with running_server(pg_admin_url, tmp_path_factory.mktemp("convllm"), env) as server:
         yield server
 
@@ -76,6 +80,23 @@ def test_chat_completions_rewrite_with_the_llm(llm_server: LiveServer) -> None:
         {"role": "user", "content": "How often are its keys rotated?"}])
     extension = completion.model_extra["groundwire"]
     assert extension["rewriter"] == "llm" and extension["rewritten_query"] == LLM_QUERY
+
+
+def test_an_exhausted_budget_makes_no_rewrite_call(llm_server: LiveServer,
+                                                   upstream: FaultLLMServer) -> None:
+    """The rewrite obeys the answer budget: a key with no budget left gets no upstream call
+    for it (the answer is then refused, 429, as budgets.over_budget = reject says)."""
+    key = mint_key(llm_server, "default", "limited", ("ask",))
+    with llm_server.client(headers={"Authorization": f"Bearer {key}"}) as client:
+        conv = client.post("/v1/conversations", json={}).json()
+        url = f"/v1/conversations/{conv['id']}/messages"
+        first = client.post(url, json={"question": "What does Quillmate encrypt notes with?"})
+        assert first.status_code == 200 and first.json()["response"]["answerer"] == "llm"
+        upstream.reset()
+        refused = client.post(url, json={"question": "How often are its keys rotated?"})
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error"]["code"] == "budget.exceeded"
+        assert upstream.calls == 0  # neither a rewrite nor an answer reached the provider
 
 
 def test_a_failing_provider_falls_back_to_the_rules(llm_server: LiveServer,

@@ -88,3 +88,28 @@ async def test_with_text_leaves_a_streamed_answer_alone() -> None:
     done = AnswerDone(_answer("Paris [1].", False))
     out = await _collect(with_text(_events(AnswerDelta("Paris [1]."), done)))
     assert out == [AnswerDelta("Paris [1]."), done]
+
+
+class FakeBudget:
+    def __init__(self, allows: bool) -> None:
+        self._allows = allows
+        self.recorded: list[tuple[str, str | None, int]] = []
+
+    async def allows(self) -> bool:
+        return self._allows
+
+    async def record(self, completion: Completion, provider: str | None,
+                     prompt_chars: int) -> None:
+        self.recorded.append((completion.text, provider, prompt_chars))
+
+
+async def test_a_rewrite_is_recorded_in_the_budget_and_an_exhausted_one_means_the_rules(
+) -> None:
+    chain, budget = FakeChain("When did the Eiffel Tower open?"), FakeBudget(allows=True)
+    rewrite = await FollowupRewriter(chain, budget).rewrite("When did it open?", HISTORY)
+    assert rewrite.method == METHOD_LLM
+    assert budget.recorded and budget.recorded[0][:2] == ("When did the Eiffel Tower open?",
+                                                          "fake")
+    chain, budget = FakeChain("unused"), FakeBudget(allows=False)
+    rewrite = await FollowupRewriter(chain, budget).rewrite("When did it open?", HISTORY)
+    assert rewrite.method == "rules" and chain.calls == [] and budget.recorded == []

@@ -29,6 +29,7 @@ from groundwire.api.routes.query import _ask_frames
 from groundwire.api.schemas import AskResponse, ErrorResponse, Filters
 from groundwire.api.sse import primed_stream, sse
 from groundwire.app import Groundwire
+from groundwire.conversations.budget import RewriteBudget
 from groundwire.conversations.rewriter import FollowupRewriter
 from groundwire.conversations.service import ConversationService, TurnSaved
 from groundwire.security.principal import Principal
@@ -108,21 +109,35 @@ def turn_out(t: TurnRow) -> TurnOut:
                    citations=t.citations, record_id=t.record_id, created_at=t.created_at)
 
 
+def conversation_service(gw: Groundwire, principal: Principal) -> ConversationService:
+    """The service over the app's store and ask flow, with the follow-up rewriter of
+    ``followup_rewriter``."""
+    return ConversationService(gw.store, gw, followup_rewriter(gw, principal))
+
+
 def service(gw: Groundwire = Depends(get_app)) -> ConversationService:
-    """The service over the app's store, ask flow and (when configured) LLM chain."""
+    """A dependency for pages that list and manage conversations (the web app): its rewriter
+    is the rules only; asking a turn goes through ``conversation_service`` (LLM + budget)."""
+    return ConversationService(gw.store, gw, FollowupRewriter())
+
+
+def followup_rewriter(gw: Groundwire, principal: Principal) -> FollowupRewriter:
+    """The rewriter on the app's LLM chain (None: rules only) within the principal's answer
+    budget (``conversations/budget.py``); ``/v1/chat/completions`` uses it too."""
     llm = gw.answers.llm
-    return ConversationService(gw.store, gw,
-                               FollowupRewriter(llm.chain if llm is not None else None))
+    if llm is None:
+        return FollowupRewriter()
+    return FollowupRewriter(llm.chain, RewriteBudget(llm, gw.store, principal.name))
 
 
 @router.post("", response_model=ConversationOut, status_code=201, responses=ERRORS,
              summary="Start a conversation")
 async def create_conversation(
     body: ConversationCreateBody, gw: Groundwire = Depends(get_app),
-    conversations: ConversationService = Depends(service),
     principal: Principal = Depends(require("ask")),
 ) -> ConversationOut:
     await tenant_index(gw, principal, body.index)
+    conversations = conversation_service(gw, principal)
     return conversation_out(await conversations.create(principal, title=body.title,
                                                        index=body.index))
 
@@ -131,9 +146,9 @@ async def create_conversation(
             summary="Your conversations, most recently active first")
 async def list_conversations(
     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-    conversations: ConversationService = Depends(service),
-    principal: Principal = Depends(require("ask")),
+    gw: Groundwire = Depends(get_app), principal: Principal = Depends(require("ask")),
 ) -> ConversationListOut:
+    conversations = conversation_service(gw, principal)
     rows = await conversations.list_conversations(principal, limit=limit, offset=offset)
     return ConversationListOut(conversations=[conversation_out(c) for c in rows])
 
@@ -141,9 +156,10 @@ async def list_conversations(
 @router.get("/{conversation_id}", response_model=ConversationDetailOut, responses=ERRORS,
             summary="A conversation with its turns")
 async def get_conversation(
-    conversation_id: str, conversations: ConversationService = Depends(service),
+    conversation_id: str, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ask")),
 ) -> ConversationDetailOut:
+    conversations = conversation_service(gw, principal)
     conversation, turns = await conversations.get(principal, conversation_id)
     return ConversationDetailOut(**conversation_out(conversation).model_dump(),
                                  messages=[turn_out(t) for t in turns])
@@ -152,19 +168,20 @@ async def get_conversation(
 @router.patch("/{conversation_id}", response_model=ConversationOut, responses=ERRORS,
               summary="Rename a conversation")
 async def rename_conversation(
-    conversation_id: str, body: ConversationRenameBody,
-    conversations: ConversationService = Depends(service),
+    conversation_id: str, body: ConversationRenameBody, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ask")),
 ) -> ConversationOut:
+    conversations = conversation_service(gw, principal)
     return conversation_out(await conversations.rename(principal, conversation_id, body.title))
 
 
 @router.delete("/{conversation_id}", status_code=204, responses=ERRORS,
                summary="Delete a conversation and its turns")
 async def delete_conversation(
-    conversation_id: str, conversations: ConversationService = Depends(service),
+    conversation_id: str, gw: Groundwire = Depends(get_app),
     principal: Principal = Depends(require("ask")),
 ) -> Response:
+    conversations = conversation_service(gw, principal)
     await conversations.delete(principal, conversation_id)
     return Response(status_code=204)
 
@@ -178,9 +195,9 @@ async def delete_conversation(
 )
 async def ask_turn(
     conversation_id: str, body: MessageBody, gw: Groundwire = Depends(get_app),
-    conversations: ConversationService = Depends(service),
     principal: Principal = Depends(require("ask")),
 ) -> MessageOut | StreamingResponse:
+    conversations = conversation_service(gw, principal)
     prepared = await conversations.prepare(
         principal, conversation_id, body.question,
         filters=body.filters.model_dump(exclude_none=True))

@@ -40,11 +40,12 @@ from groundwire.api.authz import tenant_index
 from groundwire.api.convert import answer_out
 from groundwire.api.deps import get_app, require
 from groundwire.api.routes.audit import audit_answer, audited
+from groundwire.api.routes.conversations import followup_rewriter
 from groundwire.api.schemas import ErrorResponse
 from groundwire.api.sse import primed_stream, sse
 from groundwire.app import Groundwire
 from groundwire.conversations.rewrite import Rewrite
-from groundwire.conversations.rewriter import Exchange, FollowupRewriter
+from groundwire.conversations.rewriter import Exchange
 from groundwire.conversations.service import with_text
 from groundwire.domain import Answer, SearchRequest
 from groundwire.errors import InvalidRequest
@@ -111,9 +112,7 @@ async def chat_completions(
     index = _index(body.model)
     question, history = _conversation(body.messages)
     await tenant_index(gw, principal, index)
-    llm = gw.answers.llm
-    rewrite = await FollowupRewriter(llm.chain if llm is not None else None).rewrite(
-        question, history)
+    rewrite = await followup_rewriter(gw, principal).rewrite(question, history)
     request = SearchRequest(query=rewrite.query, index=index, top_k=10,
                             access=principal.access())
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
