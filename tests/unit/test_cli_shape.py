@@ -55,7 +55,7 @@ def test_main_registers_every_command_in_the_documented_order() -> None:
     commands = [c.name for c in app.registered_commands]
     groups = [g.name for g in app.registered_groups]
     assert commands == ["ingest", "search", "ask", "status", "serve", "eval", "tune", "assess",
-                        "monitor", "adapt", "worker", "sync"]
+                        "monitor", "adapt", "worker", "sync", "mcp"]
     assert groups == ["config", "records", "evalset", "versions", "source", "db", "keys", "users",
                       "audit"]
 
