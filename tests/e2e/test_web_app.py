@@ -144,7 +144,14 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         expect(page).to_have_url(base + "/app")
         expect(page.get_by_role("heading", name="Conversations", level=1)).to_be_visible()
 
+        # the original ask page works on the same session (cookie + CSRF header)
+        page.goto(base + "/")
+        page.fill("#question", "How often are encryption keys rotated?")
+        page.click("#ask-button")
+        expect(page.locator("#answer p.answer-text")).to_contain_text("every 90 days")
+
         # ------------------------------------------------------------ upload
+        page.goto(base + "/app")
         good = tmp_path / "warranty.md"
         good.write_text("# Quillmate appliance warranty\n\nThe Quillmate hardware appliance "
                         "comes with a five-year warranty that covers parts and labour.\n")
@@ -207,7 +214,7 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         page.get_by_role("link", name="Console").click()
         expect(page.get_by_role("heading", name="Operator console")).to_be_visible()
         answers = int(page.locator("#total-answers").inner_text())
-        assert answers >= 3, answers
+        assert answers >= 3, answers  # the three turns (the ask page's /v1/ask too)
         expect(page.locator("#total-feedback")).to_have_text("1")
         expect(page.locator(".chart canvas").first).to_be_visible()
         assert page.locator(".chart canvas").count() == 6

@@ -183,6 +183,12 @@ function apiHeaders() {
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const key = keyInput ? keyInput.value.trim() : "";
   if (key) headers.Authorization = `Bearer ${key}`;
+  else {
+    // Signed in to the web app (/signin): the session cookie goes along by itself, and a
+    // request riding on it must echo the page's CSRF cookie (docs/web.md).
+    const csrf = document.cookie.split("; ").find((c) => c.startsWith("gw_csrf="));
+    if (csrf) headers["X-CSRF-Token"] = decodeURIComponent(csrf.slice("gw_csrf=".length));
+  }
   return headers;
 }
 
