@@ -143,6 +143,10 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_url(base + "/app")
         expect(page.get_by_role("heading", name="Conversations", level=1)).to_be_visible()
+        page.keyboard.press("Tab")  # the first stop is the skip link, and it works
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_be_focused()
 
         # the original ask page works on the same session (cookie + CSRF header)
         page.goto(base + "/")
@@ -159,7 +163,10 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         bad.write_bytes(b"this is not a PDF at all")
         page.get_by_role("link", name="Upload").click()
         expect(page.locator("#dropzone")).to_be_visible()
-        page.set_input_files("#files", [str(good), str(bad)])
+        page.locator("#dropzone").focus()  # keyboard: Enter on the drop zone picks files
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Enter")
+        chooser.value.set_files([str(good), str(bad)])
         results = page.locator("#upload-results tbody tr")
         expect(results).to_have_count(2)
         expect(page.locator("#upload-results tr[data-status='indexed']")).to_have_count(1)
