@@ -129,6 +129,7 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)  # answers, builds, assessments: slow on a busy box
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status} for {r.url}")
@@ -279,6 +280,7 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         finally:
             phone.close()
     finally:
+        expect.set_options(timeout=5_000)  # Playwright's default, for the other tests
         context.close()
     assert not problems, problems
 

@@ -6,7 +6,16 @@
   var source = document.getElementById("dashboard-data");
   if (!source || typeof uPlot === "undefined") return;
   var d = JSON.parse(source.textContent);
-  var palette = ["#1f5fbf", "#b3261e", "#2e7d32", "#8a5a00"];
+  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  var palette = dark ? ["#8cb4ff", "#ff9a91", "#8fd694", "#e0b660"]
+                     : ["#1f5fbf", "#b3261e", "#2e7d32", "#8a5a00"];
+  var ink = getComputedStyle(document.body).color;  // axis labels readable in either scheme
+  var grid = dark ? "#353a42" : "#e3e5e8";
+  function axis(extra) {
+    var a = {stroke: ink, grid: {stroke: grid, width: 1}, ticks: {stroke: grid, width: 1}};
+    for (var k in extra) a[k] = extra[k];
+    return a;
+  }
 
   function series(labels) {
     return [{}].concat(labels.map(function (label, i) {
@@ -33,7 +42,9 @@
     el.setAttribute("aria-label", el.parentNode.querySelector("figcaption").textContent +
                     ", one point per day");
     new uPlot({width: width, height: 180, series: series(spec.labels),
-               axes: [{}, {size: 50}], legend: {show: true}},
+               axes: [axis({}), axis({size: 50})], legend: {show: true},
+               // the buckets are UTC days: label them in UTC, whatever the browser's zone
+               tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); }},
               [d.x].concat(spec.data), el);
   });
 })();
