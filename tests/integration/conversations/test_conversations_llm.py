@@ -38,7 +38,10 @@ def upstream() -> Iterator[FaultLLMServer]:
 @pytest.fixture(scope="module")
 def llm_server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory,
                upstream: FaultLLMServer) -> Iterator[LiveServer]:
-    env = {"GROUNDWIRE_LLM__PROVIDERS": json.dumps([provider("primary", upstream)]),
+    # Generous timeouts: on a loaded machine a slow reply must not look like a failure.
+    patient = provider("primary", upstream, first_token_timeout_s=20.0, stall_timeout_s=20.0,
+                       total_timeout_s=60.0)
+    env = {"GROUNDWIRE_LLM__PROVIDERS": json.dumps([patient]),
            "GROUNDWIRE_CACHE__ENABLED": "false",
            "GROUNDWIRE_BUDGETS__OVER_BUDGET": "reject",
            "GROUNDWIRE_BUDGETS__PRINCIPALS": json.dumps({LIMITED: {"requests_per_day": 1}}),
