@@ -8,7 +8,7 @@ vectors are to the torch ones (mean and minimum cosine) — retrieval parity is 
 separately with ``groundwire eval`` (docs/benchmarks.md).
 
     .venv/bin/python benchmarks/encoder_speed.py [--passages 2000] [--queries 200] \
-        [--threads 0] [--cache-dir .bench-onnx]
+        [--threads 0] [--cache-dir .bench-data/onnx-cache]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--threads", type=int, default=0, help="ingest threads (0: all cores)")
-    parser.add_argument("--cache-dir", type=Path, default=Path(".bench-onnx"))
+    parser.add_argument("--cache-dir", type=Path, default=Path(".bench-data/onnx-cache"))
     parser.add_argument("--only", choices=("torch", "onnx-fp32", "onnx-int8"), action="append")
     args = parser.parse_args()
     from groundwire.embedding.onnx import OnnxEmbedder

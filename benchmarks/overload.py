@@ -246,7 +246,7 @@ async def run(args: argparse.Namespace, base: str, queries: list[str], server_pi
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--paragraphs", type=int, default=1000)
-    parser.add_argument("--work", type=Path, default=Path(".bench-overload"))
+    parser.add_argument("--work", type=Path, default=Path(".bench-data/overload"))
     parser.add_argument("--clients", type=int, default=8, help="closed-loop calibration")
     parser.add_argument("--calibrate-s", type=float, default=15.0)
     parser.add_argument("--factor", type=float, default=2.0)
