@@ -164,6 +164,7 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         bad.write_bytes(b"this is not a PDF at all")
         page.get_by_role("link", name="Upload").click()
         expect(page.locator("#dropzone")).to_be_visible()
+        page.wait_for_load_state("load")  # console.js (deferred) is listening
         page.locator("#dropzone").focus()  # keyboard: Enter on the drop zone picks files
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Enter")
@@ -217,6 +218,20 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
         third = page.locator("#turn-3")
         third.get_by_role("button", name="Helpful", exact=True).click()
         expect(third.locator(".feedback-status")).to_have_text("Thanks for the feedback.")
+
+        # ------------------------------------------------------------ rename, delete
+        page.get_by_text("Rename or delete").click()
+        page.get_by_label("New title").fill("Quillmate: plans and warranty")
+        page.get_by_role("button", name="Rename").click()
+        expect(page.get_by_role("heading", name="Quillmate: plans and warranty")).to_be_visible()
+        page.get_by_label("Title (optional)").fill("Scratch")
+        page.get_by_role("button", name="New conversation").click()
+        expect(page.get_by_role("heading", name="Scratch")).to_be_visible()
+        page.get_by_text("Rename or delete").click()
+        page.get_by_role("button", name="Delete").click()  # the confirm dialog is accepted
+        expect(page).to_have_url(base + "/app")
+        expect(page.locator(".conversation-list")).not_to_contain_text("Scratch")
+        expect(page.locator(".conversation-list")).to_contain_text("plans and warranty")
 
         # ------------------------------------------------------------ dashboard counts
         page.get_by_role("link", name="Console").click()
