@@ -66,10 +66,10 @@ def test_builtin_entry_points_are_the_builtin_tables() -> None:
 
 
 def test_builtin_factories_are_the_named_functions() -> None:
-    from groundwire.stores import factories as store_factories
     from groundwire.answering import factories as answering
     from groundwire.ingest.connectors import folder
     from groundwire.llm import factories as llm
+    from groundwire.stores import factories as store_factories
 
     assert registry.connectors().get("folder") is folder.from_options
     assert registry.llm_providers().get("openai") is llm.openai
