@@ -135,6 +135,12 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
     page.on("response", lambda r: problems.append(f"HTTP {r.status} for {r.url}")
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     page.on("dialog", lambda dialog: dialog.accept())
+    # The product runs offline: no page may load anything from outside the server.
+    def outside(request: Any) -> None:
+        if not request.url.startswith((base, "data:", "blob:")):
+            problems.append(f"request outside the server: {request.url}")
+
+    page.on("request", outside)
     try:
         # ------------------------------------------------------------ sign in
         page.goto(base + "/app")
@@ -284,6 +290,7 @@ def test_user_and_operator_journey(keyed: KeyedServer, browser: Any, tmp_path: P
                                     storage_state=context.storage_state())
         try:
             small = phone.new_page()
+            small.on("request", outside)
             for path in ("/app", conversation_path, "/app/upload", "/admin", "/admin/keys"):
                 small.goto(base + path)
                 overflow = small.evaluate(
