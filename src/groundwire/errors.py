@@ -25,7 +25,8 @@ in exactly one place each (``api/errors.py``, ``cli/main.py``).
         ├── ReadError                "read.io_error", "read.too_large"
         └── ParseError               "parse.empty", "parse.binary", "parse.pdf_invalid",
                                      "parse.docx_invalid", "parse.encoding", "parse.unsupported",
-                                     "parse.record_invalid", "parse.html_invalid"
+                                     "parse.record_invalid", "parse.record_duplicate",
+                                     "parse.html_invalid"
 """
 
 from __future__ import annotations

@@ -217,7 +217,7 @@ class JobOut(BaseModel):
     its last attempt and waits for POST /v1/jobs/{id}/retry."""
 
     id: str
-    kind: Literal["ingest", "assessment", "version_build", "source_sync"]
+    kind: Literal["ingest", "assessment", "version_build", "source_sync", "workflow_event"]
     tenant: str
     owner: str = Field(..., description="The principal that started it.")
     state: JobStateOut

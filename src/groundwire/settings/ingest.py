@@ -13,7 +13,9 @@ class EmbeddingSettings(_Section):
     provider: str = Field(
         "sentence-transformers",
         description="Embedder implementation by registered name: 'sentence-transformers' "
-        "(local model directory) or 'fake' (hash-seeded, unit tests only); plugins add more.",
+        "(local model directory, torch), 'onnx' (the same model exported to ONNX Runtime, int8; "
+        "no torch at serve time), 'onnx-fp32', or 'fake' (hash-seeded, unit tests only); "
+        "plugins add more.",
     )
     model: str = Field(
         "all-MiniLM-L6-v2",

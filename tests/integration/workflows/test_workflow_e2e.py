@@ -83,6 +83,9 @@ def test_confident_event_is_delivered_signed_once(served: tuple[TestClient, Rece
     assert event["state"] == "delivered" and event["confidence"] >= 0.3
     assert "Jane" not in event["question"] and "last call" not in event["question"]
     assert [d["ok"] for d in event["deliveries"]] == [True]
+    jobs = client.get("/v1/jobs", params={"kind": "workflow_event"})  # its job is listed
+    assert jobs.status_code == 200, jobs.text
+    assert {j["kind"] for j in jobs.json()["jobs"]} == {"workflow_event"}
 
     again = client.post("/v1/workflows/support/events", json=GOOD)  # a redelivery
     assert again.status_code == 202 and again.json() == {

@@ -40,7 +40,8 @@ async def _visible(gw: Groundwire, job_id: str, principal: Principal) -> JobReco
             summary="Jobs of this tenant, newest first (state=failed: the dead-letter list)")
 async def list_jobs(
     state: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None,
-    kind: Literal["ingest", "assessment", "version_build", "source_sync"] | None = None,
+    kind: Literal["ingest", "assessment", "version_build", "source_sync",
+                  "workflow_event"] | None = None,
     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
     gw: Groundwire = Depends(get_app), principal: Principal = Depends(require("ingest")),
 ) -> JobListOut:
