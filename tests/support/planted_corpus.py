@@ -369,9 +369,15 @@ def build_planted_corpus(root: Path, *, filler: int = 60, seed: int = 7) -> Grou
         w.file("broken/binary.txt", bytes(rng.randrange(256) for _ in range(2048)) + b"\x00\x00")
     ] = "parse.binary"
     truth.failed[w.file("broken/zero.docx", b"")] = "parse.docx_invalid"
-    truth.failed[w.file("broken/bad.jsonl", '{"id": "x", "text": "ok"\nnot json at all\n')] = (
-        "parse.record_invalid"
+    # A records file is a container (as at ingest): the good record is a clean document,
+    # the bad line alone fails, named by its line.
+    w.file(
+        "broken/bad.jsonl",
+        '{"id": "x", "text": "The loading dock rota for the winter quarter lists three '
+        'early deliveries."}\nnot json at all\n',
+        documents=2,
     )
+    truth.failed["broken/bad.jsonl#line-2"] = "parse.record_invalid"
     truth.empty.add(w.file("broken/empty.txt", b""))
     truth.empty.add(
         w.file("broken/blank.md", "\n   \n\n")

@@ -3,9 +3,12 @@ file) before ingestion, or an index already in the store.
 
 Documents are streamed one at a time as ``AssessedDocument`` (text, structure, chunks and the
 facts the dimensions need); nothing keeps all texts. A path is read with the ingest code
-itself: the folder connector, record expansion (``iter_records``), the registered parsers,
+itself: the folder connector, record expansion (``expand_records``), the registered parsers,
 ``clean_document`` and the real ``Chunker`` — so "fails to parse" here means exactly what it
-means at ingest (same coded reasons). ACL sidecars (``*.acl.json``) are not documents.
+means at ingest (same coded reasons). A records file is a container, as at ingest: each record
+is a document, and a bad record is one failed document (``file.jsonl#line-7``, its message
+naming the line) while the file's other records are assessed. ACL sidecars (``*.acl.json``)
+are not documents.
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ from groundwire.errors import DocumentError, InvalidRequest, ParseError
 from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.cleaning import clean_document
 from groundwire.ingest.parsers.media_types import HTML, PDF
-from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES, iter_records
+from groundwire.ingest.parsers.records import (
+    RECORD_MEDIA_TYPES,
+    RecordFailure,
+    expand_records,
+)
 from groundwire.settings import Settings
 from groundwire.stores.base import Store
 
@@ -174,26 +181,37 @@ class PathReader:
             yield self._document(item, data)
 
     def _records(self, item: SourceItem) -> Iterator[AssessedDocument]:
+        """Each record of a records file as its own document; a bad record is one failed
+        document (the others go on), a whole-container error fails the file."""
         id_field, title_field, text_field = self._fields
+        acl_path = self._file(item.uri)
         try:
-            for record in iter_records(
+            for result in expand_records(
                 item, id_field=id_field, title_field=title_field, text_field=text_field
             ):
-                yield self._document(record, None, container=item.uri,
-                                     acl_path=self._file(item.uri))
-        except DocumentError as exc:  # a bad line fails the rest of the file, as at ingest
+                if isinstance(result, RecordFailure):
+                    yield self._failed(result.item, result.error, container=item.uri,
+                                       acl_path=acl_path)
+                    continue
+                yield self._document(result, None, container=item.uri, acl_path=acl_path)
+        except DocumentError as exc:  # the container itself is unreadable
             yield self._failed(item, exc)
 
-    def _failed(self, item: SourceItem, exc: DocumentError) -> AssessedDocument:
+    def _failed(
+        self, item: SourceItem, exc: DocumentError, *, container: str | None = None,
+        acl_path: Path | None = None,
+    ) -> AssessedDocument:
+        """A document that could not be read; a failed record (``container``: its records
+        file, ``acl_path`` that file's path) keeps the file's sidecar permissions."""
         return AssessedDocument(
             uri=item.uri,
             media_type=item.media_type,
-            container=_container(item.uri),
+            container=container or _container(item.uri),
             size=item.size,
             modified_at=item.modified_at,
             error_code=exc.code,
             error_message=exc.message,
-            permissions=permission_metadata(item.metadata, path=self._file(item.uri)),
+            permissions=permission_metadata(item.metadata, path=acl_path or self._file(item.uri)),
         )
 
     def _document(
