@@ -1,6 +1,7 @@
-"""The connector contract, run by every built-in connector (folder, git, web, sql) against a
-real source (``tests/sources_harness.py``) and the real application on the embedded
-PostgreSQL (fake embedder: the subject is listing, change detection and deletion).
+"""The connector contract, run by every built-in connector (folder, git, web, sql,
+confluence, zendesk) against a real source (``tests/sources_harness.py``,
+``tests/rest_sources_harness.py``) and the real application on the embedded PostgreSQL
+(fake embedder: the subject is listing, change detection and deletion).
 
 * listing: ``items()`` is deterministic, uris are unique and stable, reading is lazy and
   gives bytes; ``source`` is stable;
@@ -18,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rest_sources_harness import REST_HARNESSES
 from sources_harness import HARNESSES, Harness
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=sorted(HARNESSES))
+@pytest.fixture(params=sorted({**HARNESSES, **REST_HARNESSES}))
 def harness(request: Any, tmp_path: Path) -> Iterator[Harness]:
-    made = HARNESSES[request.param](tmp_path)
+    made = {**HARNESSES, **REST_HARNESSES}[request.param](tmp_path)
     yield made
     made.close()
 
@@ -38,10 +40,12 @@ def _settings(make_settings: Any) -> Any:
 def test_listing_is_deterministic_lazy_and_stable(harness: Harness, make_settings: Any
                                                   ) -> None:
     from groundwire.registry import connectors
+    from groundwire.sources.secrets import resolve
 
     settings = _settings(make_settings)
     factory = connectors().get(harness.kind)
-    first, second = factory(harness.options(), settings), factory(harness.options(), settings)
+    options = resolve(harness.options())  # env:/file: references, as a sync resolves them
+    first, second = factory(options, settings), factory(options, settings)
     assert first.source == second.source
     listed = list(first.items())
     uris = [item.uri for item in listed]
