@@ -59,5 +59,16 @@ async def test_sync_of_300_items(kind: str, make_settings: Any) -> None:
                     assert report["chunks_embedded"] == 0
                 if label == "one deleted":
                     assert report["documents"]["deleted"] == 1
+            if kind == "confluence":  # + one read-restriction request per page
+                await sources.add("mapped", kind, {**site.options(), "page_size": PAGE_SIZE,
+                                                   "map_permissions": True}, index="docs2")
+                await sources.sync("mapped")
+                site.server.hits.clear()
+                started = time.perf_counter()
+                report = await sources.sync("mapped")
+                print(f"confluence no change, map_permissions: "
+                      f"{time.perf_counter() - started:.2f} s, {len(site.server.hits)} requests")
+                assert report["chunks_embedded"] == 0
+                assert len(site.server.hits) == listing + total - 1
     finally:
         site.close()
