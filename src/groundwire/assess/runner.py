@@ -181,6 +181,7 @@ async def _read_path(
     progress: Progress | None,
 ) -> None:
     from groundwire.ingest.chunking import Chunker
+    from groundwire.ingest.parsers.ocr import with_ocr
     from groundwire.registry import parsers
 
     chunker = Chunker(
@@ -190,7 +191,7 @@ async def _read_path(
         window_tokens=settings.embedding.max_seq_tokens,
     )
     assert source.path is not None
-    reader = PathReader(source.path, settings, parsers(), chunker)
+    reader = PathReader(source.path, settings, with_ocr(parsers(), settings.ingest.ocr), chunker)
     await asyncio.to_thread(run.consume, reader.documents(), progress)
 
 

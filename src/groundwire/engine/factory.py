@@ -32,6 +32,7 @@ from groundwire.embedding.base import Embedder
 from groundwire.embedding.memo import MemoEmbedder
 from groundwire.engine.engine import IndexEngine, IngestLocks
 from groundwire.ingest.chunking import Chunker
+from groundwire.ingest.parsers.ocr import with_ocr
 from groundwire.ingest.pipeline import IngestPipeline, RecordFields
 from groundwire.registry import EMBEDDERS, answerers, llm_providers, parsers
 from groundwire.retrieval.hybrid import HybridRetriever
@@ -100,7 +101,7 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         store=store,
         embedder=embedder,
         chunker=chunker,
-        parsers=parsers(),
+        parsers=with_ocr(parsers(), settings.ingest.ocr),
         chunker_fingerprint=json.dumps(
             [chunking.max_tokens, chunking.overlap_tokens, settings.embedding.max_seq_tokens]
         ),

@@ -30,6 +30,7 @@ from groundwire.settings.llm import (
     Price,
     ProviderSettings,
 )
+from groundwire.settings.ocr import OcrSettings
 from groundwire.settings.operations import (
     DatabaseSettings,
     JobSettings,
@@ -96,6 +97,7 @@ __all__ = [
     "JobSettings",
     "LLMSettings",
     "MonitoringSettings",
+    "OcrSettings",
     "PiiPolicy",
     "PiiPolicySettings",
     "Price",

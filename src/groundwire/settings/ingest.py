@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from groundwire.settings.base import _Section
+from groundwire.settings.ocr import OcrSettings
 
 
 class EmbeddingSettings(_Section):
@@ -75,6 +76,7 @@ class IngestSettings(_Section):
     record_id_field: str = Field("id", description="JSONL/CSV record field holding the id.")
     record_title_field: str = Field("title", description="JSONL/CSV record field: title.")
     record_text_field: str = Field("text", description="JSONL/CSV record field: text.")
+    ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scans/images.")
 
 
 

@@ -18,6 +18,7 @@ from groundwire.ingest.parsers import (
     media_type_for,
     parse_docx,
     parse_html,
+    parse_image,
     parse_markdown,
     parse_pdf,
     parse_record,
@@ -67,7 +68,10 @@ def parse_error(parser, item: SourceItem) -> ParseError:
         ("data.json.gz", "application/octet-stream"),
         ("README", "application/octet-stream"),
         (".md", "application/octet-stream"),
-        ("image.png", "application/octet-stream"),
+        ("image.png", "image/png"),
+        ("scan.TIFF", "image/tiff"),
+        ("photo.jpeg", "image/jpeg"),
+        ("image.heic", "application/octet-stream"),
     ],
 )
 def test_media_type_for_maps_extensions(path: str, expected: str) -> None:
@@ -81,6 +85,7 @@ def test_builtin_parsers_cover_document_formats_but_not_record_containers() -> N
         "text/html": parse_html,
         "application/pdf": parse_pdf,
         DOCX: parse_docx,
+        **{f"image/{kind}": parse_image for kind in ("bmp", "gif", "jpeg", "png", "tiff", "webp")},
     }
     assert set(RECORD_MEDIA_TYPES) == {"application/x-ndjson", "application/json", "text/csv"}
     assert not RECORD_MEDIA_TYPES & BUILTIN_PARSERS.keys()

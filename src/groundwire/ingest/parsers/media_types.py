@@ -11,6 +11,13 @@ CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 JSON = "application/json"
 OCTET_STREAM = "application/octet-stream"
+PNG = "image/png"
+JPEG = "image/jpeg"
+TIFF = "image/tiff"
+WEBP = "image/webp"
+GIF = "image/gif"
+BMP = "image/bmp"
+IMAGE_TYPES = frozenset({PNG, JPEG, TIFF, WEBP, GIF, BMP})  # read by OCR (parsers/ocr.py)
 
 _BY_EXTENSION: dict[str, str] = {
     ".md": MARKDOWN,
@@ -29,6 +36,14 @@ _BY_EXTENSION: dict[str, str] = {
     ".jsonl.gz": NDJSON,
     ".ndjson.gz": NDJSON,
     ".json": JSON,
+    ".png": PNG,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
+    ".tif": TIFF,
+    ".tiff": TIFF,
+    ".webp": WEBP,
+    ".gif": GIF,
+    ".bmp": BMP,
 }
 
 

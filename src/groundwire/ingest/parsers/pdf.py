@@ -2,7 +2,14 @@
 
 Damaged files are rejected as ``parse.pdf_invalid`` rather than half-read: any pypdf failure
 (at open or on any page), a document without pages, or a password-protected document. A PDF
-that reads cleanly but holds no text is ``parse.empty`` (typically a scan that needs OCR).
+that reads cleanly but holds no text is ``parse.empty``.
+
+Scanned pages (``ocr.py``): a page with images and fewer than ``ingest.ocr.min_page_chars``
+extractable characters is rendered (``ingest.ocr.dpi``) and read by Tesseract, at most
+``ingest.ocr.max_pages`` pages per document; the document's metadata then says ``ocr: true``
+and ``ocr_pages`` (plus ``ocr_pages_skipped`` past the cap). When OCR cannot run, a PDF with no
+text elsewhere fails ``parse.ocr_unavailable``; one with text on other pages is indexed from
+that text and records ``ocr_unavailable_pages``.
 pypdf's complaints about damaged files are kept out of the log and out of ``warnings``.
 
 Reading as prose (``prose_paragraphs``): each page is extracted in pypdf's layout
@@ -27,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 from groundwire.domain import Block, ParsedDocument, SourceItem
 from groundwire.errors import ParseError
 from groundwire.ingest.parsers._common import require_blocks, stem_title
+from groundwire.ingest.parsers.ocr import ocr_png, render_pdf_pages, tesseract_path
+from groundwire.settings.ocr import OcrSettings
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -95,16 +104,24 @@ def _page_text(page: Any) -> str:
         return str(page.extract_text() or "")
 
 
-def parse_pdf(item: SourceItem) -> ParsedDocument:
-    """PDF to body blocks: one per prose paragraph (see the module docstring). Title: the
-    metadata title (producer placeholders ignored), else the file
-    stem. Errors: ``parse.pdf_invalid``, ``parse.empty``."""
+def _has_images(page: Any) -> bool:
+    try:
+        return len(page.images) > 0
+    except Exception:  # unreadable resources: not worth OCR
+        return False
+
+
+def parse_pdf(item: SourceItem, *, ocr: OcrSettings | None = None) -> ParsedDocument:
+    """PDF to body blocks: one per prose paragraph (see the module docstring), scanned pages
+    OCR'd per ``ocr`` (``None``: the defaults). Title: the metadata title (producer
+    placeholders ignored), else the file stem. Errors: ``parse.pdf_invalid``, ``parse.empty``,
+    ``parse.ocr_unavailable``, ``parse.ocr_failed``."""
+    settings = ocr or OcrSettings()
     data = item.read()
     if not data.strip():
         raise ParseError(f"{item.uri}: the file is empty", code="parse.empty")
     if b"%PDF-" not in data[:1024]:
         raise _invalid(item.uri, "no %PDF- header")
-    blocks: list[Block] = []
     with _quiet_pypdf():
         try:
             reader = _open(data, item.uri)
@@ -112,18 +129,43 @@ def parse_pdf(item: SourceItem) -> ParsedDocument:
             if not pages:
                 raise _invalid(item.uri, "no pages")
             texts = [_page_text(page) for page in pages]
-            blocks = [Block(text=para, level=0) for para in prose_paragraphs(texts)]
+            scanned = [i for i, (page, text) in enumerate(zip(pages, texts, strict=True))
+                       if len("".join(text.split())) < settings.min_page_chars
+                       and _has_images(page)]
             title = _metadata_title(reader)
         except ParseError:
             raise
         except Exception as exc:  # pypdf raises many types on damaged input
             raise _invalid(item.uri, f"{type(exc).__name__}: {exc}") from exc
-    kept = require_blocks(
-        blocks,
-        item.uri,
-        hint="the PDF has no extractable text; it may be a scanned image that needs OCR",
-    )
-    return ParsedDocument(title=title or item.title or stem_title(item.uri), blocks=kept)
+    metadata = _ocr_pages(data, texts, scanned, settings, item.uri) if scanned else {}
+    blocks = [Block(text=para, level=0) for para in prose_paragraphs(texts)]
+    kept = require_blocks(blocks, item.uri,
+                          hint="the PDF has no extractable text and no images to OCR")
+    return ParsedDocument(title=title or item.title or stem_title(item.uri), blocks=kept,
+                          metadata=metadata)
+
+
+def _ocr_pages(data: bytes, texts: list[str], scanned: list[int], settings: OcrSettings,
+               uri: str) -> dict[str, Any]:
+    """OCR the ``scanned`` pages in place in ``texts`` (up to ``settings.max_pages``) and
+    return the document metadata saying so. OCR that cannot run fails the document only when
+    no other page has text."""
+    try:
+        exe = tesseract_path(settings, uri)
+        todo = scanned[: settings.max_pages]
+        pngs = render_pdf_pages(data, todo, dpi=settings.dpi, uri=uri)
+        for index, png in zip(todo, pngs, strict=True):
+            texts[index] = ocr_png(png, settings=settings, exe=exe, uri=uri,
+                                   where=f"page {index + 1}")
+    except ParseError as exc:
+        others = [t for i, t in enumerate(texts) if i not in set(scanned)]
+        if exc.code != "parse.ocr_unavailable" or not any(t.strip() for t in others):
+            raise
+        return {"ocr_unavailable_pages": len(scanned)}
+    metadata: dict[str, Any] = {"ocr": True, "ocr_pages": len(todo)}
+    if len(scanned) > len(todo):
+        metadata["ocr_pages_skipped"] = len(scanned) - len(todo)
+    return metadata
 
 
 # ------------------------------------------------------------------ prose
