@@ -24,7 +24,7 @@ BUILTINS = {
         "text/html", "text/markdown", "text/plain",
     ],
     "groundwire.embedders": ["fake", "onnx", "onnx-fp32", "sentence-transformers"],
-    "groundwire.connectors": ["folder", "git", "sql", "web"],
+    "groundwire.connectors": ["confluence", "folder", "git", "sql", "web", "zendesk"],
     "groundwire.llm_providers": ["openai"],
     "groundwire.answerers": ["extractive"],
     "groundwire.stores": ["postgres"],
@@ -125,7 +125,8 @@ def test_a_third_party_entry_point_is_found(
         "sharepoint", "os.path:basename", "groundwire.connectors"))
     import os.path
 
-    assert registry.connectors().names() == ["folder", "git", "sharepoint", "sql", "web"]
+    names = registry.connectors().names()
+    assert names == sorted([*BUILTINS["groundwire.connectors"], "sharepoint"])
     assert registry.connectors().get("sharepoint") is os.path.basename
 
 
