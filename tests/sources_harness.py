@@ -349,4 +349,11 @@ class WebHarness(Harness):
         self.site.stop()
 
 
-HARNESSES = {"folder": FolderHarness, "git": GitHarness, "web": WebHarness, "sql": SqlHarness}
+def _s3(root: Path) -> Harness:
+    from s3_harness import S3Harness  # moto in server mode (tests/s3_harness.py)
+
+    return S3Harness(root)
+
+
+HARNESSES = {"folder": FolderHarness, "git": GitHarness, "web": WebHarness, "sql": SqlHarness,
+             "s3": _s3}
