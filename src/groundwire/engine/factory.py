@@ -36,7 +36,7 @@ from groundwire.ingest.parsers.ocr import with_ocr
 from groundwire.ingest.pipeline import IngestPipeline, RecordFields
 from groundwire.registry import EMBEDDERS, answerers, llm_providers, parsers
 from groundwire.retrieval.hybrid import HybridRetriever
-from groundwire.retrieval.keyword import Bm25Params
+from groundwire.retrieval.keyword import bm25_params
 from groundwire.retrieval.keyword_indexes import KeywordIndexes
 from groundwire.retrieval.keyword_snapshots import KeywordSnapshots
 from groundwire.retrieval.tunings import TuningResolver
@@ -154,7 +154,7 @@ class EngineFactory:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="groundwire-encode")
         retrieval = settings.retrieval
         keyword = KeywordIndexes(
-            self.store, Bm25Params(k1=retrieval.bm25_k1, b=retrieval.bm25_b),
+            self.store, bm25_params(retrieval),
             snapshots=(KeywordSnapshots(Path(settings.data_dir) / "keyword")
                        if retrieval.keyword_snapshots else None))
         retriever = HybridRetriever(store=self.store, keyword=keyword, embedder=embedder,

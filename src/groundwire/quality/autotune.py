@@ -269,7 +269,7 @@ async def collect_lists_cloze(
     removed 90 % of the time): real questions do share words with the passage that answers
     them, and a corpus with every source sentence removed makes keyword matching look worse
     than it is for them."""
-    from groundwire.retrieval.keyword import Bm25Index, Bm25Params
+    from groundwire.retrieval.keyword import Bm25Index, bm25_params
 
     by_id = {c.chunk_id: c for c in chunks}
     by_document: dict[int, list[StoredChunk]] = {}
@@ -293,7 +293,8 @@ async def collect_lists_cloze(
     corpus = [replace(c, text=removed[c.chunk_id]) if c.chunk_id in removed else c
               for c in chunks]
     embedder = engine.retriever.embedder
-    bm25 = await asyncio.to_thread(Bm25Index, 0, corpus, Bm25Params())
+    bm25 = await asyncio.to_thread(Bm25Index, 0, corpus,
+                                   bm25_params(engine.settings.retrieval))
     vectors = await asyncio.to_thread(embedder.encode_passages,
                                       [c.search_text for c in changed])
     new_vector = {c.chunk_id: vectors[i] for i, c in enumerate(changed)}

@@ -123,6 +123,7 @@ def effective_retrieval(engine: IndexEngine, index: str) -> dict[str, Any]:
     retrieval = engine.settings.retrieval
     return {**engine.tunings(index).model_dump(), "source": engine.tunings.source(index),
             "bm25_k1": retrieval.bm25_k1, "bm25_b": retrieval.bm25_b,
+            "phrase_weight": retrieval.phrase_weight,
             "hnsw_ef_search": retrieval.hnsw_ef_search, "fields": "title+headings+text",
             "reranker": None}
 

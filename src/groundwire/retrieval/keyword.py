@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from groundwire.domain import Access
+from groundwire.retrieval.phrases import PhraseIndex
+from groundwire.settings import RetrievalSettings
 from groundwire.stores.base import StoredChunk
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,16 @@ class Bm25Params:
 
     k1: float = 0.9
     b: float = 0.4
+    # Weight of the adjacent-term (phrase) BM25 added to the word BM25; 0 turns it off.
+    # See retrieval/phrases.py for what it is and what it was measured to be worth.
+    phrase_weight: float = 0.3
+
+
+def bm25_params(retrieval: RetrievalSettings) -> Bm25Params:
+    """The keyword index parameters of the settings (serving, tuning and adaptation all
+    score with these, so what they measure is what is served)."""
+    return Bm25Params(k1=retrieval.bm25_k1, b=retrieval.bm25_b,
+                      phrase_weight=retrieval.phrase_weight)
 
 
 class Bm25Index:
@@ -49,12 +61,16 @@ class Bm25Index:
         self.chunk_ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
         self._tokenizer = _tokenizer()
         self._retriever: Any = None
+        self._phrases: PhraseIndex | None = None
+        self._phrase_weight = params.phrase_weight
         if len(chunks):
             tokens = self._tokenizer.tokenize(
                 [c.search_text for c in chunks], return_as="ids", show_progress=False
             )
             self._retriever = bm25s.BM25(k1=params.k1, b=params.b)
             self._retriever.index(tokens, show_progress=False)
+            if params.phrase_weight > 0:
+                self._phrases = _phrase_index(tokens, self._tokenizer, params)
         rows = [FilterRow(c.uri, c.media_type, c.metadata) for c in chunks]
         # reader token -> positions of the chunks it may read (the permission pre-filter).
         positions: dict[str, list[int]] = {}
@@ -73,11 +89,13 @@ class Bm25Index:
     def from_parts(
         cls, generation: int, chunk_ids: np.ndarray, retriever: Any, vocab_dir: str | None,
         readable: dict[str, np.ndarray], by_tenant: dict[str, np.ndarray],
-        rows: Callable[[], list[FilterRow]],
+        rows: Callable[[], list[FilterRow]], phrases: PhraseIndex | None = None,
+        phrase_weight: float = 0.3,
     ) -> Bm25Index:
         """An index from persisted parts (``retrieval/keyword_snapshots.py``): a bm25s model
         (possibly memory-mapped), the tokenizer vocabulary saved beside it, the permission
-        positions, and a loader of the filter fields (called on the first filtered query)."""
+        positions, a loader of the filter fields (called on the first filtered query) and
+        the phrase index with its weight (None: no phrase scoring)."""
         self = cls.__new__(cls)
         self.generation = generation
         self.chunk_ids = chunk_ids
@@ -85,6 +103,8 @@ class Bm25Index:
         if vocab_dir is not None:
             self._tokenizer.load_vocab(vocab_dir)
         self._retriever = retriever
+        self._phrases = phrases
+        self._phrase_weight = phrase_weight
         self._setup(readable=readable, by_tenant=by_tenant, rows=rows)
         return self
 
@@ -112,6 +132,11 @@ class Bm25Index:
     def model(self) -> Any:
         """The bm25s model (None for an empty index)."""
         return self._retriever
+
+    @property
+    def phrases(self) -> PhraseIndex | None:
+        """The adjacent-term index (None when phrase scoring is off or the index is empty)."""
+        return self._phrases
 
     @property
     def readable(self) -> Mapping[str, np.ndarray]:
@@ -189,7 +214,8 @@ class Bm25Index:
 
     def _scores(self, ids: Sequence[int]) -> np.ndarray:
         """BM25 score of every chunk: bm25s's precomputed per-(term, chunk) scores summed over
-        the query's terms. bm25s's numpy path uses ``np.add.at`` (unbuffered, slow); a
+        the query's terms (in query order), plus the weighted phrase score of its adjacent
+        term pairs. bm25s's numpy path uses ``np.add.at`` (unbuffered, slow); a
         term's postings hold each chunk at most once, so a buffered ``+=`` is exact."""
         index = self._retriever.scores
         data, indices, indptr = index["data"], index["indices"], index["indptr"]
@@ -200,6 +226,8 @@ class Bm25Index:
         nonoccurrence = self._retriever.nonoccurrence_array
         if nonoccurrence is not None:  # BM25L/BM25+ variants; the default (lucene) has none
             scores += nonoccurrence[list(ids)].sum()
+        if self._phrases is not None and len(ids) > 1:
+            scores += self._phrase_weight * self._phrases.scores(ids)
         return scores
 
     def access_mask(self, access: Access) -> np.ndarray:
@@ -248,6 +276,17 @@ class FilterRow:
     uri: str
     media_type: str
     metadata: Mapping[str, Any]
+
+
+def _phrase_index(tokens: Any, tokenizer: Any, params: Bm25Params) -> PhraseIndex:
+    """The phrase index over the chunks' token ids (bm25s's placeholder for a text without
+    known terms is dropped, so it never forms pairs)."""
+    vocab = tokenizer.get_vocab_dict()
+    empty = vocab.get("")
+    ids = tokens.ids if hasattr(tokens, "ids") else tokens
+    if empty is not None:
+        ids = [[t for t in doc if t != empty] for doc in ids]
+    return PhraseIndex.build(ids, len(vocab), params.k1, params.b)
 
 
 def _tokenizer() -> Any:

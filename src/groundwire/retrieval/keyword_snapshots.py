@@ -39,10 +39,11 @@ from typing import Any
 import numpy as np
 
 from groundwire.retrieval.keyword import Bm25Index, Bm25Params, FilterRow
+from groundwire.retrieval.phrases import PhraseIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the tokenizer, the scoring or the layout below changes
+FORMAT = 2  # bump when the tokenizer, the scoring or the layout below changes (2: phrases)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -63,7 +64,7 @@ class SnapshotKey:
 
     def name(self) -> str:
         return (f"{self.epoch}-g{self.generation}-k{self.params.k1:g}-b{self.params.b:g}"
-                f"-f{FORMAT}")
+                f"-p{self.params.phrase_weight:g}-f{FORMAT}")
 
 
 class KeywordSnapshots:
@@ -95,6 +96,11 @@ class KeywordSnapshots:
                                         show_progress=False)
             readable = _load_positions(where, "readers")
             by_tenant = _load_positions(where, "tenants")
+            phrases = None
+            if meta["chunks"] and key.params.phrase_weight > 0:
+                phrases = PhraseIndex.from_arrays({
+                    name: np.load(where / f"phrases.{name}.npy", mmap_mode="r")
+                    for name in ("keys", "data", "indices", "indptr", "shape")})
         except (OSError, ValueError, KeyError) as exc:  # a damaged snapshot is rebuilt
             log.warning("keyword snapshot %s unreadable, rebuilding: %s", where, exc)
             return None
@@ -106,7 +112,7 @@ class KeywordSnapshots:
 
         return Bm25Index.from_parts(
             key.generation, chunk_ids, model, str(where) if meta["chunks"] else None,
-            readable, by_tenant, rows)
+            readable, by_tenant, rows, phrases, key.params.phrase_weight)
 
     def save(self, key: SnapshotKey, index: Bm25Index) -> Path:
         """Write ``index`` as the snapshot of ``key`` (atomically), then remove older
@@ -121,6 +127,9 @@ class KeywordSnapshots:
             if index.model is not None:
                 index.model.save(str(tmp / "bm25"), show_progress=False)
                 index.tokenizer.save_vocab(str(tmp))
+            if index.phrases is not None:
+                for name, array in index.phrases.arrays().items():
+                    np.save(tmp / f"phrases.{name}.npy", array)
             _save_positions(tmp, "readers", index.readable)
             _save_positions(tmp, "tenants", index.by_tenant)
             with (tmp / "rows.jsonl").open("w", encoding="utf-8") as f:
@@ -128,7 +137,8 @@ class KeywordSnapshots:
                     f.write(json.dumps([row.uri, row.media_type, dict(row.metadata)]) + "\n")
             (tmp / "meta.json").write_text(json.dumps({
                 "format": FORMAT, "generation": key.generation, "epoch": key.epoch,
-                "chunks": len(index), "k1": key.params.k1, "b": key.params.b}))
+                "chunks": len(index), "k1": key.params.k1, "b": key.params.b,
+                "phrase_weight": key.params.phrase_weight}))
             try:
                 os.replace(tmp, final)
             except OSError:  # another process put the same snapshot in place first

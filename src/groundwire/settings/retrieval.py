@@ -49,6 +49,11 @@ class RetrievalSettings(RetrievalTuning):
         0.4, ge=0.0, le=1.0, description="BM25 length normalisation of the keyword index "
         "(0: none, 1: full).",
     )
+    phrase_weight: float = Field(
+        0.3, ge=0.0, le=5.0, description="Weight of the adjacent-term (phrase) BM25 added to "
+        "the word BM25 of the keyword index: a passage holding the query's words side by side "
+        "outranks one holding them apart (0: words only; retrieval/phrases.py).",
+    )
     keyword_snapshots: bool = Field(
         True, description="Persist each built keyword (BM25) index under `data_dir/keyword` "
         "and memory-map it in every process that finds one matching the index's current "
