@@ -68,8 +68,7 @@ class S3Credentials:
     anonymous: bool = False
 
     def __repr__(self) -> str:  # never print a credential
-        return f"S3Credentials(explicit={self.access_key_id is not None}, " \
-               f"anonymous={self.anonymous})"
+        return f"S3Credentials(explicit={self.access_key_id is not None}, anon={self.anonymous})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +138,7 @@ class S3Connector:
             from botocore import UNSIGNED
             from botocore.config import Config
         except ImportError as exc:  # pragma: no cover - boto3 is a dependency
-            raise ConfigurationError("s3 connector: boto3 is not installed "
-                                     "(pip install boto3)") from exc
+            raise ConfigurationError("s3 connector: boto3 is missing (pip install boto3)") from exc
         creds = self.credentials
         session = boto3.session.Session(
             aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
@@ -295,8 +293,7 @@ class S3Connector:
 
 
 def _text(options: Mapping[str, Any], key: str) -> str | None:
-    value = options.get(key)
-    if value is None or value == "":
+    if (value := options.get(key)) is None or value == "":
         return None
     if not isinstance(value, str):
         raise ConfigurationError(f"s3 connector: option {key!r} must be a string")
@@ -304,8 +301,7 @@ def _text(options: Mapping[str, Any], key: str) -> str | None:
 
 
 def _globs(options: Mapping[str, Any], key: str) -> list[str] | None:
-    value = options.get(key)
-    if value is None:
+    if (value := options.get(key)) is None:
         return None
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigurationError(f"s3 connector: option {key!r} must be a list of globs")
@@ -313,8 +309,7 @@ def _globs(options: Mapping[str, Any], key: str) -> list[str] | None:
 
 
 def _positive(options: Mapping[str, Any], key: str, default: float, kind: type) -> Any:
-    value = options.get(key)
-    if value is None:
+    if (value := options.get(key)) is None:
         return kind(default)
     allowed = int if kind is int else (int, float)
     if isinstance(value, bool) or not isinstance(value, allowed) or value <= 0:
@@ -324,8 +319,7 @@ def _positive(options: Mapping[str, Any], key: str, default: float, kind: type) 
 
 
 def _readers(options: Mapping[str, Any]) -> Permissions | None:
-    value = options.get("readers")
-    if value is None:
+    if (value := options.get("readers")) is None:
         return None
     try:
         readers = parse_permissions(value)
