@@ -24,7 +24,7 @@ BUILTINS = {
         "text/html", "text/markdown", "text/plain",
     ],
     "groundwire.embedders": ["fake", "onnx", "onnx-fp32", "sentence-transformers"],
-    "groundwire.connectors": ["confluence", "folder", "git", "sql", "web", "zendesk"],
+    "groundwire.connectors": ["confluence", "folder", "git", "s3", "sql", "web", "zendesk"],
     "groundwire.llm_providers": ["openai"],
     "groundwire.answerers": ["extractive"],
     "groundwire.stores": ["postgres"],
