@@ -32,7 +32,6 @@ from groundwire.domain import (
     IngestReport,
     SearchRequest,
 )
-from groundwire.domain.budgets import BudgetScopes
 from groundwire.domain.documents import SourceItem
 from groundwire.embedding.base import Embedder
 from groundwire.engine import EngineFactory, IndexEngine
@@ -315,31 +314,28 @@ class Groundwire:
                 embedding=result.query_vector)
         return result.hits, result.timings_ms, record_id
 
-    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS,
-                  budget: BudgetScopes | None = None) -> Answer:
-        """Answer with inline citations (see ``answering/service.py`` for the whole flow);
-        ``budget``: the budget scopes charged (default: ``principal`` alone)."""
+    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
+        """Answer with inline citations (see ``answering/service.py`` for the whole flow)."""
         self._check_request(request)
         routed, engine = await self.versions.route(request)
-        done = await engine.answer(routed, principal=principal, budget=budget)
+        done = await engine.answer(routed, principal=principal)
         answer = self._recorded_answer(request, principal, done)
         self.telemetry.answered(answer, cache_enabled=engine.llm_cache_enabled())
         return answer
 
     def ask_stream(
-        self, request: SearchRequest, *, principal: str = ANONYMOUS,
-        budget: BudgetScopes | None = None,
+        self, request: SearchRequest, *, principal: str = ANONYMOUS
     ) -> AsyncIterator[AnswerEvent]:
         """``ask``, streamed: AnswerDelta / AnswerRestart events, then one AnswerDone."""
         self._check_request(request)
-        return self._stream(request, principal, budget)
+        return self._stream(request, principal)
 
-    async def _stream(self, request: SearchRequest, principal: str,
-                      budget: BudgetScopes | None) -> AsyncIterator[AnswerEvent]:
+    async def _stream(self, request: SearchRequest, principal: str
+                      ) -> AsyncIterator[AnswerEvent]:
         """The events of the version the index alias points at now; the final answer is
         recorded (its record id put on it) and counted in the metrics."""
         routed, engine = await self.versions.route(request)
-        events = engine.ask_stream(routed, principal=principal, budget=budget)
+        events = engine.ask_stream(routed, principal=principal)
         async with aclosing(events):  # type: ignore[type-var]
             async for event in events:
                 if isinstance(event, AnswerDone):

@@ -99,7 +99,7 @@ def test_listing_failures_are_coded_and_raise_before_anything(bucket: S3Harness,
                                                               settings: Settings) -> None:
     with bucket.outage(), pytest.raises(InvalidRequest) as down:
         _connector(bucket, settings).changes(None)
-    assert down.value.code == "s3.unreachable" and "[s3.unreachable]" in down.value.message
+    assert down.value.code == "s3.unreachable"
     with pytest.raises(InvalidRequest) as missing:
         _connector(bucket, settings, bucket="gw-no-such-bucket").changes(None)
     assert missing.value.code == "s3.no_such_bucket"
@@ -168,8 +168,7 @@ async def test_acceptance_with_checked_credentials(bucket: S3Harness, make_setti
         before = (await sources.get("bucket"))["documents"]
         with pytest.raises(SourceUnreachable) as refused:
             await sources.sync("bucket")
-        assert "access denied" in refused.value.message
-        assert refused.value.message.endswith("[s3.access_denied]")
+        assert "s3://" in refused.value.message and "access denied" in refused.value.message
         assert "a-wrong-secret-access-key" not in refused.value.message
         view = await sources.get("bucket")
         assert view["last_status"] == "unreachable"

@@ -173,21 +173,17 @@ class S3Connector:
                     if not key.endswith("/") and self._selected(key):
                         found.append(obj)
         except NoCredentialsError as exc:
-            raise self._failure("s3.no_credentials", "no credentials (give access_key_id and "
-                                "secret_access_key as env:/file: references, or set "
-                                "anonymous)") from exc
+            raise InvalidRequest(f"s3://{self.bucket}: no credentials (give access_key_id and "
+                                 "secret_access_key as env:/file: references, or set "
+                                 "anonymous)", code="s3.no_credentials") from exc
         except ClientError as exc:
             raise self._listing_error(exc) from exc
         except BotoCoreError as exc:  # connection refused, timeouts, DNS...
-            raise self._failure("s3.unreachable",
-                                f"cannot reach {self.endpoint_url or 'S3'}: {exc}") from exc
+            raise InvalidRequest(f"s3://{self.bucket}: cannot reach "
+                                 f"{self.endpoint_url or 'S3'}: {exc}",
+                                 code="s3.unreachable") from exc
         found.sort(key=lambda o: str(o["Key"]))
         return found
-
-    def _failure(self, code: str, why: str) -> InvalidRequest:
-        """A listing failure; its code is also in the message (a sync reports it as
-        ``source.unreachable`` with this message)."""
-        return InvalidRequest(f"s3://{self.bucket}: {why} [{code}]", code=code)
 
     def _listing_error(self, exc: Any) -> InvalidRequest:
         error = exc.response.get("Error") or {}
@@ -195,10 +191,12 @@ class S3Connector:
         status = int((exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
         why = f"{code or status}: {error.get('Message') or exc}"
         if code in _DENIED or status in (401, 403):
-            return self._failure("s3.access_denied", f"access denied ({why})")
+            return InvalidRequest(f"s3://{self.bucket}: access denied ({why})",
+                                  code="s3.access_denied")
         if code == "NoSuchBucket":
-            return self._failure("s3.no_such_bucket", "no such bucket")
-        return self._failure("s3.unreachable", f"cannot list ({why})")
+            return InvalidRequest(f"s3://{self.bucket}: no such bucket",
+                                  code="s3.no_such_bucket")
+        return InvalidRequest(f"s3://{self.bucket}: cannot list ({why})", code="s3.unreachable")
 
     def _item(self, obj: Mapping[str, Any]) -> SourceItem:
         key, size = str(obj["Key"]), int(obj.get("Size") or 0)
