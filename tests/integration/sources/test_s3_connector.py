@@ -5,7 +5,8 @@ one deletion, an outage) runs in ``tests/contract/test_connector_contract.py`` (
 harness). Here: a named source whose credentials the server checks (``env:``/``file:``
 references; a clear secret refused; a wrong secret refused with a code, deleting nothing);
 listing specifics (pagination, directory markers, the prefix, globs); ETag change detection;
-per-object errors; one GET per object read twice.
+per-object errors (raced deletion, an IAM policy denying one key, the server down); one
+GET per object read twice.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def test_listing_failures_are_coded_and_raise_before_anything(bucket: S3Harness,
                                                               settings: Settings) -> None:
     with bucket.outage(), pytest.raises(InvalidRequest) as down:
         _connector(bucket, settings).changes(None)
-    assert down.value.code == "s3.unreachable"
+    assert down.value.code == "s3.unreachable" and "[s3.unreachable]" in down.value.message
     with pytest.raises(InvalidRequest) as missing:
         _connector(bucket, settings, bucket="gw-no-such-bucket").changes(None)
     assert missing.value.code == "s3.no_such_bucket"
@@ -118,19 +119,38 @@ def test_one_object_failing_fails_alone_with_a_code(bucket: S3Harness,
     assert b"harbour lantern" in items[bucket.uri("alpha")].read()
 
 
-def _iam_key(bucket: S3Harness) -> dict[str, str]:
-    """A real access key of an IAM user allowed s3:* on moto's server."""
+def _iam_key(bucket: S3Harness, *denied_keys: str) -> dict[str, str]:
+    """A real access key of an IAM user allowed s3:* on moto's server, except GetObject of
+    ``denied_keys``."""
     import boto3
 
     iam = boto3.client("iam", endpoint_url=bucket.s3.endpoint, region_name="us-east-1",
                        aws_access_key_id="test-key-id", aws_secret_access_key="test-secret")
-    user = f"reader-{bucket.bucket}"
+    user = f"reader-{bucket.bucket}-{len(denied_keys)}"
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    if denied_keys:
+        statements.append({"Effect": "Deny", "Action": "s3:GetObject", "Resource": [
+            f"arn:aws:s3:::{bucket.bucket}/{key}" for key in denied_keys]})
     iam.create_user(UserName=user)
     iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        {"Version": "2012-10-17", "Statement": statements}))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     return {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+
+
+def test_an_object_the_policy_denies_fails_alone(bucket: S3Harness, settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.settings
+
+    key = _iam_key(bucket, "docs/gamma.md")
+    monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)  # policies apply
+    items = {i.uri: i for i in _connector(bucket, settings, access_key_id=key["id"],
+                                          secret_access_key=key["secret"]).items()}
+    assert len(items) == 3  # listing is allowed
+    with pytest.raises(ReadError) as denied:
+        items[bucket.uri("gamma")].read()
+    assert denied.value.code == "read.access_denied"
+    assert b"harbour lantern" in items[bucket.uri("alpha")].read()
 
 
 async def test_acceptance_with_checked_credentials(bucket: S3Harness, make_settings: Any,
@@ -168,7 +188,8 @@ async def test_acceptance_with_checked_credentials(bucket: S3Harness, make_setti
         before = (await sources.get("bucket"))["documents"]
         with pytest.raises(SourceUnreachable) as refused:
             await sources.sync("bucket")
-        assert "s3://" in refused.value.message and "access denied" in refused.value.message
+        assert "access denied" in refused.value.message
+        assert refused.value.message.endswith("[s3.access_denied]")
         assert "a-wrong-secret-access-key" not in refused.value.message
         view = await sources.get("bucket")
         assert view["last_status"] == "unreachable"
