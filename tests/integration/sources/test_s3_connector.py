@@ -55,12 +55,13 @@ def _gets(connector: s3.S3Connector) -> list[str]:
 def test_listing_pages_skips_markers_and_reads_lazily(bucket: S3Harness,
                                                       settings: Settings) -> None:
     bucket.put("docs/notes/delta.txt", "Delta is plain text about the copper kettle.")
+    bucket.put("docs/notes/ümlaut & space.md", "# Ümlaut\n\nKeys are any UTF-8 text.")
     bucket.put("docs/.hidden.md", "# Hidden\n\nexcluded by ingest.exclude")
     connector = _connector(bucket, settings)
-    connector.page_size = 2  # five objects and two markers: four ListObjectsV2 pages
+    connector.page_size = 2  # six objects and two markers: four ListObjectsV2 pages
     items = list(connector.items())
-    assert [i.uri for i in items] == [f"s3://{bucket.bucket}/docs/{k}" for k in
-                                      ("alpha.md", "beta.md", "gamma.md", "notes/delta.txt")]
+    assert [i.uri for i in items] == [f"s3://{bucket.bucket}/docs/{k}" for k in (
+        "alpha.md", "beta.md", "gamma.md", "notes/delta.txt", "notes/ümlaut & space.md")]
     assert connector.source == ("s3", f"s3://{bucket.bucket}/docs/?endpoint="
                                       f"{bucket.s3.endpoint}")
     alpha = items[0]
@@ -72,7 +73,9 @@ def test_listing_pages_skips_markers_and_reads_lazily(bucket: S3Harness,
     assert len(gets) == 2  # hashed then parsed: one GET; the third read fetches again
 
     only = _connector(bucket, settings, include=["notes/**"])
-    assert [i.uri for i in only.items()] == [f"s3://{bucket.bucket}/docs/notes/delta.txt"]
+    assert [i.uri for i in only.items()] == [f"s3://{bucket.bucket}/docs/notes/delta.txt",
+                                             f"s3://{bucket.bucket}/docs/notes/ümlaut & space.md"]
+    assert b"UTF-8" in list(only.items())[1].read()
 
 
 def test_etag_change_detection_and_deletion(bucket: S3Harness, settings: Settings) -> None:
