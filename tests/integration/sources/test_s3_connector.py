@@ -111,7 +111,12 @@ def test_listing_failures_are_coded_and_raise_before_anything(bucket: S3Harness,
 
 def test_one_object_failing_fails_alone_with_a_code(bucket: S3Harness,
                                                     settings: Settings) -> None:
+    bucket.client.put_object(Bucket=bucket.bucket, Key="docs/cold.md", Body=b"# Cold",
+                             StorageClass="GLACIER")
     items = {i.uri: i for i in _connector(bucket, settings).items()}
+    with pytest.raises(ReadError) as archived:
+        items[f"s3://{bucket.bucket}/docs/cold.md"].read()
+    assert archived.value.code == "read.archived"
     bucket.delete("beta")  # raced: gone between listing and reading
     with pytest.raises(ReadError) as gone:
         items[bucket.uri("beta")].read()
