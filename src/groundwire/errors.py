@@ -26,7 +26,8 @@ in exactly one place each (``api/errors.py``, ``cli/main.py``).
         └── ParseError               "parse.empty", "parse.binary", "parse.pdf_invalid",
                                      "parse.docx_invalid", "parse.encoding", "parse.unsupported",
                                      "parse.record_invalid", "parse.record_duplicate",
-                                     "parse.html_invalid"
+                                     "parse.html_invalid", "parse.ocr_unavailable",
+                                     "parse.ocr_failed", "parse.image_invalid"
 """
 
 from __future__ import annotations

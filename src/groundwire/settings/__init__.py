@@ -30,7 +30,6 @@ from groundwire.settings.llm import (
     Price,
     ProviderSettings,
 )
-from groundwire.settings.near_duplicates import NearDuplicateSettings
 from groundwire.settings.ocr import OcrSettings
 from groundwire.settings.operations import (
     DatabaseSettings,
@@ -98,7 +97,6 @@ __all__ = [
     "JobSettings",
     "LLMSettings",
     "MonitoringSettings",
-    "NearDuplicateSettings",
     "OcrSettings",
     "PiiPolicy",
     "PiiPolicySettings",

@@ -40,7 +40,6 @@ from groundwire.stores.ports import (
     KeywordCorpus,
     Lifecycle,
     MonitoringQueries,
-    NearDuplicateCatalog,
     PrincipalStore,
     RateLimitStore,
     RecordStore,
@@ -71,7 +70,7 @@ class Store(
     Lifecycle, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore, WorkflowStore, SourceStore, NearDuplicateCatalog, Protocol,
+    TuningStore, ConversationStore, WorkflowStore, SourceStore, Protocol,
 ):
     """Persistence for indexes, documents, chunks, embeddings and everything around them:
     every port of ``stores/ports.py`` (see the module contract and each port's)."""

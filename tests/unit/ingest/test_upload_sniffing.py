@@ -36,6 +36,12 @@ def zipped(name: str) -> bytes:
     (b"plain words", "claims.pdf", "application/pdf"),  # its parser says why not
     (b"\x00\x01\x02binary", "blob.txt", "application/octet-stream"),
     (b"\x00\x01\x02binary", "scan.pdf", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "upload.bin", "image/png"),  # read by OCR
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "photo.png", "image/jpeg"),
+    (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "x", "image/webp"),
+    (b"BM\x36\x00\x00\x00\x00\x00", "x.bmp", "image/bmp"),
+    (b"BMW parts list", "parts.txt", "text/plain"),
+    (b"plain words", "scan.tiff", "text/plain"),
 ])
 def test_sniff_media_type(data: bytes, name: str, expected: str) -> None:
     assert sniff_media_type(data, name) == expected

@@ -10,9 +10,9 @@ Contract:
   ``delete_missing=False``: an upload never deletes earlier uploads, and one bad file never
   stops the others. A file of the same name replaces the earlier upload of that name
   (``unchanged`` when its bytes are the same).
-* The media type is sniffed from the content (magic bytes: PDF, DOCX/ZIP, gzip, HTML, text);
-  the client's ``Content-Type`` is ignored and the file name's extension only decides between
-  text formats (Markdown, CSV, JSON Lines...) or names what an unrecognised binary claims to
+* The media type is sniffed from the content (magic bytes: PDF, DOCX/ZIP, gzip, images, HTML,
+  text); the client's ``Content-Type`` is ignored and the file name's extension only decides
+  between text formats (Markdown, CSV, JSON Lines...) or names what an unrecognised binary claims to
   be (so a corrupt ``.pdf`` fails ``parse.pdf_invalid``, not ``parse.unsupported``).
 * A file over ``ingest.max_file_mb`` fails ``read.too_large`` without being kept.
 * The answer lists one result per file, in request order:
@@ -40,12 +40,19 @@ from groundwire.app import Groundwire, check_index_name
 from groundwire.domain import IngestReport, SourceItem
 from groundwire.errors import ReadError
 from groundwire.ingest.parsers.media_types import (
+    BMP,
     DOCX,
+    GIF,
     HTML,
+    IMAGE_TYPES,
+    JPEG,
     NDJSON,
     OCTET_STREAM,
     PDF,
     PLAIN_TEXT,
+    PNG,
+    TIFF,
+    WEBP,
     media_type_for,
 )
 from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES
@@ -56,6 +63,9 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 SOURCE_KIND = "upload"
 URI_PREFIX = "upload/"
 _BINARY = frozenset({PDF, DOCX})  # binary formats a parser reads
+# Images (read by OCR) by their signature; BMP's two-letter one only counts in binary data.
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"GIF87a", GIF),
+                (b"GIF89a", GIF), (b"II*\x00", TIFF), (b"MM\x00*", TIFF))
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b",
                          re.IGNORECASE | re.DOTALL)
@@ -95,13 +105,18 @@ def sniff_media_type(data: bytes, filename: str) -> str:
         return OCTET_STREAM  # another zip (xlsx, odt, an archive): not a format we read
     if head.startswith(b"\x1f\x8b"):
         return NDJSON  # gzip: only gzipped JSON Lines is read (the records parser checks)
+    image = next((kind for magic, kind in _IMAGE_MAGIC if head.startswith(magic)), None)
+    if image is not None or (head.startswith(b"RIFF") and head[8:12] == b"WEBP"):
+        return image or WEBP
     if b"\x00" in head:  # binary: trust the name only for a binary format we parse
+        if head.startswith(b"BM"):
+            return BMP
         return claimed if claimed in _BINARY else OCTET_STREAM
     if _HTML_START.match(head.removeprefix(b"\xef\xbb\xbf")):
         return HTML
     if claimed in _BINARY:  # text that claims to be a PDF/DOCX: its parser says why not
         return claimed
-    return PLAIN_TEXT if claimed == OCTET_STREAM else claimed
+    return PLAIN_TEXT if claimed == OCTET_STREAM or claimed in IMAGE_TYPES else claimed
 
 
 def _safe_name(filename: str | None, position: int) -> str:

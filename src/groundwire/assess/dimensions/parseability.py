@@ -67,8 +67,11 @@ class Parseability:
         self.garbled: list[dict] = []
         self.cap = 500  # findings kept per kind while streaming (counts stay exact)
         self.n_failed = self.n_empty = self.n_near = self.n_garbled = 0
+        self.n_ocr = 0  # documents whose text came from OCR (metadata ``ocr: true``)
 
     def observe(self, doc: AssessedDocument, i: int) -> None:
+        if doc.metadata.get("ocr") is True:
+            self.n_ocr += 1
         if doc.failed:
             self.n_failed += 1
             self.codes[doc.error_code or "unknown"] += 1
@@ -169,6 +172,7 @@ class Parseability:
                 "empty": self.n_empty,
                 "garbled": self.n_garbled,
                 "near_empty": self.n_near,
+                "ocr": self.n_ocr,
             },
             weight=1.5,
         )
@@ -179,8 +183,12 @@ _ADVICE = {
     "parse.binary": "Remove {n} binary file(s) saved with a text extension.",
     "parse.docx_invalid": "Re-save {n} damaged DOCX file(s) from Word/LibreOffice.",
     "parse.encoding": "Re-save {n} file(s) as UTF-8.",
-    "parse.record_invalid": "Fix {n} records file(s) with malformed lines (valid JSON objects "
-    "with a text field).",
+    "parse.record_invalid": "Fix {n} malformed record(s) (valid JSON objects with a text field; "
+    "each finding names the line).",
     "parse.unsupported": "Convert {n} file(s) in unsupported formats.",
+    "parse.ocr_unavailable": "Install Tesseract (apt-get install tesseract-ocr tesseract-ocr-eng) "
+    "to read {n} scanned PDF(s)/image(s).",
+    "parse.ocr_failed": "Check {n} scan(s) Tesseract failed on (or raise ingest.ocr.timeout_s).",
+    "parse.image_invalid": "Replace {n} damaged image file(s).",
     "read.too_large": "Split {n} file(s) above ingest.max_file_mb.",
 }
