@@ -13,7 +13,10 @@ Groups, the names Groundwire ships, and the signature of what an entry point mus
     ``"text/markdown" = "pkg.module:parse"``); value: ``(SourceItem) -> ParsedDocument``,
     raising ``groundwire.errors.ParseError`` with a stable code.
     Built-ins: ``text/plain``, ``text/markdown``, ``text/html``, ``application/pdf``,
-    ``application/vnd.openxmlformats-officedocument.wordprocessingml.document``.
+    ``application/vnd.openxmlformats-officedocument.wordprocessingml.document``, and the images
+    ``image/png``, ``image/jpeg``, ``image/tiff``, ``image/webp``, ``image/gif``, ``image/bmp``
+    (OCR). A parser that also accepts a keyword ``ocr`` gets the ``ingest.ocr`` settings
+    bound (``groundwire.ingest.parsers.ocr.with_ocr``).
     Configured by: the media type of each source item (``ingest.parsers.media_type_for``).
 
 ``groundwire.embedders`` — name: ``embedding.provider``; value:
