@@ -5,7 +5,8 @@ one deletion, an outage) runs in ``tests/contract/test_connector_contract.py`` (
 harness). Here: a named source whose credentials the server checks (``env:``/``file:``
 references; a clear secret refused; a wrong secret refused with a code, deleting nothing);
 listing specifics (pagination, directory markers, the prefix, globs); ETag change detection;
-per-object errors; one GET per object read twice.
+per-object errors (raced deletion, an IAM policy denying one key, the server down); one
+GET per object read twice.
 """
 
 from __future__ import annotations
@@ -54,12 +55,13 @@ def _gets(connector: s3.S3Connector) -> list[str]:
 def test_listing_pages_skips_markers_and_reads_lazily(bucket: S3Harness,
                                                       settings: Settings) -> None:
     bucket.put("docs/notes/delta.txt", "Delta is plain text about the copper kettle.")
+    bucket.put("docs/notes/ümlaut & space.md", "# Ümlaut\n\nKeys are any UTF-8 text.")
     bucket.put("docs/.hidden.md", "# Hidden\n\nexcluded by ingest.exclude")
     connector = _connector(bucket, settings)
-    connector.page_size = 2  # five objects and two markers: four ListObjectsV2 pages
+    connector.page_size = 2  # six objects and two markers: four ListObjectsV2 pages
     items = list(connector.items())
-    assert [i.uri for i in items] == [f"s3://{bucket.bucket}/docs/{k}" for k in
-                                      ("alpha.md", "beta.md", "gamma.md", "notes/delta.txt")]
+    assert [i.uri for i in items] == [f"s3://{bucket.bucket}/docs/{k}" for k in (
+        "alpha.md", "beta.md", "gamma.md", "notes/delta.txt", "notes/ümlaut & space.md")]
     assert connector.source == ("s3", f"s3://{bucket.bucket}/docs/?endpoint="
                                       f"{bucket.s3.endpoint}")
     alpha = items[0]
@@ -71,7 +73,9 @@ def test_listing_pages_skips_markers_and_reads_lazily(bucket: S3Harness,
     assert len(gets) == 2  # hashed then parsed: one GET; the third read fetches again
 
     only = _connector(bucket, settings, include=["notes/**"])
-    assert [i.uri for i in only.items()] == [f"s3://{bucket.bucket}/docs/notes/delta.txt"]
+    assert [i.uri for i in only.items()] == [f"s3://{bucket.bucket}/docs/notes/delta.txt",
+                                             f"s3://{bucket.bucket}/docs/notes/ümlaut & space.md"]
+    assert b"UTF-8" in list(only.items())[1].read()
 
 
 def test_etag_change_detection_and_deletion(bucket: S3Harness, settings: Settings) -> None:
@@ -99,7 +103,7 @@ def test_listing_failures_are_coded_and_raise_before_anything(bucket: S3Harness,
                                                               settings: Settings) -> None:
     with bucket.outage(), pytest.raises(InvalidRequest) as down:
         _connector(bucket, settings).changes(None)
-    assert down.value.code == "s3.unreachable"
+    assert down.value.code == "s3.unreachable" and "[s3.unreachable]" in down.value.message
     with pytest.raises(InvalidRequest) as missing:
         _connector(bucket, settings, bucket="gw-no-such-bucket").changes(None)
     assert missing.value.code == "s3.no_such_bucket"
@@ -107,7 +111,12 @@ def test_listing_failures_are_coded_and_raise_before_anything(bucket: S3Harness,
 
 def test_one_object_failing_fails_alone_with_a_code(bucket: S3Harness,
                                                     settings: Settings) -> None:
+    bucket.client.put_object(Bucket=bucket.bucket, Key="docs/cold.md", Body=b"# Cold",
+                             StorageClass="GLACIER")
     items = {i.uri: i for i in _connector(bucket, settings).items()}
+    with pytest.raises(ReadError) as archived:
+        items[f"s3://{bucket.bucket}/docs/cold.md"].read()
+    assert archived.value.code == "read.archived"
     bucket.delete("beta")  # raced: gone between listing and reading
     with pytest.raises(ReadError) as gone:
         items[bucket.uri("beta")].read()
@@ -118,19 +127,38 @@ def test_one_object_failing_fails_alone_with_a_code(bucket: S3Harness,
     assert b"harbour lantern" in items[bucket.uri("alpha")].read()
 
 
-def _iam_key(bucket: S3Harness) -> dict[str, str]:
-    """A real access key of an IAM user allowed s3:* on moto's server."""
+def _iam_key(bucket: S3Harness, *denied_keys: str) -> dict[str, str]:
+    """A real access key of an IAM user allowed s3:* on moto's server, except GetObject of
+    ``denied_keys``."""
     import boto3
 
     iam = boto3.client("iam", endpoint_url=bucket.s3.endpoint, region_name="us-east-1",
                        aws_access_key_id="test-key-id", aws_secret_access_key="test-secret")
-    user = f"reader-{bucket.bucket}"
+    user = f"reader-{bucket.bucket}-{len(denied_keys)}"
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    if denied_keys:
+        statements.append({"Effect": "Deny", "Action": "s3:GetObject", "Resource": [
+            f"arn:aws:s3:::{bucket.bucket}/{key}" for key in denied_keys]})
     iam.create_user(UserName=user)
     iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        {"Version": "2012-10-17", "Statement": statements}))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     return {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+
+
+def test_an_object_the_policy_denies_fails_alone(bucket: S3Harness, settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.settings
+
+    key = _iam_key(bucket, "docs/gamma.md")
+    monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)  # policies apply
+    items = {i.uri: i for i in _connector(bucket, settings, access_key_id=key["id"],
+                                          secret_access_key=key["secret"]).items()}
+    assert len(items) == 3  # listing is allowed
+    with pytest.raises(ReadError) as denied:
+        items[bucket.uri("gamma")].read()
+    assert denied.value.code == "read.access_denied"
+    assert b"harbour lantern" in items[bucket.uri("alpha")].read()
 
 
 async def test_acceptance_with_checked_credentials(bucket: S3Harness, make_settings: Any,
@@ -168,7 +196,8 @@ async def test_acceptance_with_checked_credentials(bucket: S3Harness, make_setti
         before = (await sources.get("bucket"))["documents"]
         with pytest.raises(SourceUnreachable) as refused:
             await sources.sync("bucket")
-        assert "s3://" in refused.value.message and "access denied" in refused.value.message
+        assert "access denied" in refused.value.message
+        assert refused.value.message.endswith("[s3.access_denied]")
         assert "a-wrong-secret-access-key" not in refused.value.message
         view = await sources.get("bucket")
         assert view["last_status"] == "unreachable"

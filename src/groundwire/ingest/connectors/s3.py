@@ -17,7 +17,7 @@
   ``InvalidRequest`` before any item is yielded: nothing is deleted.
 * One object failing fails alone (its ``read()`` raises ``ReadError``): ``read.too_large``
   (over ``max_bytes``), ``read.not_found`` (deleted between listing and reading),
-  ``read.access_denied``, ``read.io_error`` (anything else).
+  ``read.access_denied``, ``read.archived`` (Glacier: not restored), ``read.io_error``.
 * Credentials: ``access_key_id`` / ``secret_access_key`` / ``session_token`` given as
   ``env:VAR`` or ``file:/path`` references (``groundwire.sources.secrets``: resolved at sync
   time, never stored in clear); none given: boto3's default chain (environment, shared
@@ -173,17 +173,21 @@ class S3Connector:
                     if not key.endswith("/") and self._selected(key):
                         found.append(obj)
         except NoCredentialsError as exc:
-            raise InvalidRequest(f"s3://{self.bucket}: no credentials (give access_key_id and "
-                                 "secret_access_key as env:/file: references, or set "
-                                 "anonymous)", code="s3.no_credentials") from exc
+            raise self._failure("s3.no_credentials", "no credentials (give access_key_id and "
+                                "secret_access_key as env:/file: references, or set "
+                                "anonymous)") from exc
         except ClientError as exc:
             raise self._listing_error(exc) from exc
         except BotoCoreError as exc:  # connection refused, timeouts, DNS...
-            raise InvalidRequest(f"s3://{self.bucket}: cannot reach "
-                                 f"{self.endpoint_url or 'S3'}: {exc}",
-                                 code="s3.unreachable") from exc
+            raise self._failure("s3.unreachable",
+                                f"cannot reach {self.endpoint_url or 'S3'}: {exc}") from exc
         found.sort(key=lambda o: str(o["Key"]))
         return found
+
+    def _failure(self, code: str, why: str) -> InvalidRequest:
+        """A listing failure; its code is also in the message (a sync reports it as
+        ``source.unreachable`` with this message)."""
+        return InvalidRequest(f"s3://{self.bucket}: {why} [{code}]", code=code)
 
     def _listing_error(self, exc: Any) -> InvalidRequest:
         error = exc.response.get("Error") or {}
@@ -191,12 +195,10 @@ class S3Connector:
         status = int((exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
         why = f"{code or status}: {error.get('Message') or exc}"
         if code in _DENIED or status in (401, 403):
-            return InvalidRequest(f"s3://{self.bucket}: access denied ({why})",
-                                  code="s3.access_denied")
+            return self._failure("s3.access_denied", f"access denied ({why})")
         if code == "NoSuchBucket":
-            return InvalidRequest(f"s3://{self.bucket}: no such bucket",
-                                  code="s3.no_such_bucket")
-        return InvalidRequest(f"s3://{self.bucket}: cannot list ({why})", code="s3.unreachable")
+            return self._failure("s3.no_such_bucket", "no such bucket")
+        return self._failure("s3.unreachable", f"cannot list ({why})")
 
     def _item(self, obj: Mapping[str, Any]) -> SourceItem:
         key, size = str(obj["Key"]), int(obj.get("Size") or 0)
@@ -259,6 +261,8 @@ class S3Connector:
                          or 0)
             if code in ("NoSuchKey", "NotFound") or status == 404:
                 raise ReadError(f"{uri}: no longer exists", code="read.not_found") from exc
+            if code == "InvalidObjectState":  # Glacier / Deep Archive: restore it first
+                raise ReadError(f"{uri}: archived ({code})", code="read.archived") from exc
             if code in _DENIED or status in (401, 403):
                 raise ReadError(f"{uri}: access denied ({code or status})",
                                 code="read.access_denied") from exc
