@@ -57,7 +57,7 @@ def test_main_registers_every_command_in_the_documented_order() -> None:
     assert commands == ["ingest", "search", "ask", "status", "serve", "eval", "tune", "assess",
                         "monitor", "adapt", "worker", "sync", "mcp"]
     assert groups == ["config", "records", "evalset", "versions", "source", "db", "keys", "users",
-                      "audit", "review"]
+                      "audit", "review", "embedder"]
 
 
 @pytest.mark.parametrize(("exc", "code"), [

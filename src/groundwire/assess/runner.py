@@ -24,7 +24,7 @@ from typing import Any
 from groundwire.assess.dimensions.access_control import Access
 from groundwire.assess.dimensions.base import Context
 from groundwire.assess.dimensions.conflicts import Conflicts
-from groundwire.assess.dimensions.duplicates import Duplicates
+from groundwire.assess.dimensions.duplicates import Duplicates, add_ingest_marks
 from groundwire.assess.dimensions.inventory import Inventory
 from groundwire.assess.dimensions.model_safety import ModelSafety
 from groundwire.assess.dimensions.parseability import Parseability
@@ -155,6 +155,8 @@ async def run_assessment(
                 store, embedder, settings, source.index or "default", run.coverage.questions()
             )
         sections["question_coverage"] = await asyncio.to_thread(run.coverage.finish, run.ctx, hits)
+        if source.index is not None:  # what ingest marked (ingest.near_duplicates)
+            await add_ingest_marks(sections["duplicates"], store, source.index)
         if progress:
             progress("analyse", len(DIMENSIONS), len(DIMENSIONS))
     finally:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 
-from groundwire.text import WHITESPACE_RUN, WORD
+from groundwire.minhash import normalise, shingles
+from groundwire.text import WORD
 
-
-def normalise(text: str) -> str:
-    """The normal form used for duplicate detection: Unicode NFKC, case-folded, every run of
-    whitespace collapsed to one space, ends trimmed. Two documents are exact duplicates when
-    their cleaned texts have the same normal form (titles are not part of it)."""
-    return WHITESPACE_RUN.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+__all__ = ["MONTHS", "excerpt", "normalise", "shingles", "text_digest", "words"]
 
 
 def text_digest(normalised: str) -> bytes:
@@ -22,15 +17,6 @@ def text_digest(normalised: str) -> bytes:
 
 def words(text: str) -> list[str]:
     return WORD.findall(text)
-
-
-def shingles(normalised: str, size: int = 3) -> set[bytes]:
-    """Word ``size``-shingles of normalised text, UTF-8 encoded; a text shorter than ``size``
-    words gives one shingle of all its words."""
-    tokens = WORD.findall(normalised)
-    if len(tokens) < size:
-        return {" ".join(tokens).encode("utf-8")} if tokens else set()
-    return {" ".join(tokens[i : i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}
 
 
 def excerpt(text: str, start: int, end: int, context: int = 60) -> str:

@@ -81,9 +81,12 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
         stats = await gw.stats(index)
         failed = await gw.documents(index, state=DocumentState.FAILED, limit=20)
         access = await gw.store.access_summary(index=stats.name)  # every tenant
-        return stats, failed, tuning_status(gw.engine, index), access
+        dups = (await gw.store.count_duplicates(stats.name),
+                await gw.store.duplicate_pairs(stats.name, limit=10))
+        return stats, failed, tuning_status(gw.engine, index), access, dups
 
-    stats, failed, retrieval, access = run_with_app(config, as_json, work)
+    stats, failed, retrieval, access, (dup_count, dup_pairs) = run_with_app(config, as_json,
+                                                                            work)
     data = {
         "index": stats.name,
         "documents": dict(stats.documents_by_state),
@@ -96,6 +99,9 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
         ],
         "retrieval": retrieval,
         "access": access_json(access),
+        # ingest.near_duplicates: kept but left out of search (the first 10 pairs)
+        "near_duplicates": {"documents": dup_count, "pairs": [
+            {"duplicate": p.duplicate_uri, "of": p.kept_uri} for p in dup_pairs]},
     }
     if as_json:
         emit(data)
@@ -111,6 +117,10 @@ def status(index: IndexOpt = "default", as_json: JsonOpt = False, config: Config
         typer.echo(f"  {state:<8} {n}")
     for d in data["failed_examples"]:
         typer.echo(f"  failed: {d['uri']}  [{d['error_code']}] {d['error_message']}")
+    if dup_count:
+        typer.echo(f"  near-duplicates {dup_count} (left out of search)")
+        for p in dup_pairs:
+            typer.echo(f"    {p.duplicate_uri} -> newer {p.kept_uri}")
     note = admin_only_note(access)
     if note:
         typer.echo(f"  note: {note}")

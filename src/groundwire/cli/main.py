@@ -16,6 +16,7 @@ from groundwire.cli.assess import assess
 from groundwire.cli.audit import audit_app
 from groundwire.cli.config import config_app
 from groundwire.cli.db import db_app
+from groundwire.cli.embedder import embedder_app
 from groundwire.cli.ingest import ingest, status
 from groundwire.cli.keys import keys_app, users_app
 from groundwire.cli.mcp import mcp
@@ -61,6 +62,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
+app.add_typer(embedder_app, name="embedder")
 
 
 def run() -> None:

@@ -42,7 +42,8 @@ def fake(settings: EmbeddingSettings) -> Embedder:
 
 
 def _onnx(settings: EmbeddingSettings, quantization: Literal["int8", "fp32"]) -> Embedder:
-    from groundwire.embedding.onnx import OnnxEmbedder, default_cache_dir
+    from groundwire.embedding.model_files import default_cache_dir
+    from groundwire.embedding.onnx import OnnxEmbedder
 
     return OnnxEmbedder(
         settings.model,

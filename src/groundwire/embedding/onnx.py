@@ -14,9 +14,13 @@ Contract:
 * The exported file is cached as ``<cache_dir>/<model dir name>-<weights sha256[:16]>/
   model-<quantization>.onnx`` next to a ``.sha256`` file. A file whose checksum does not
   match (torn write, tampering) is exported again; a write is atomic (temp file + rename).
-* Exporting needs torch (``export_model``, also callable on its own, e.g. at image build
-  time); loading and encoding need only ``onnxruntime``, ``tokenizers`` and numpy. Without
-  a cached file and without torch, loading is a ``ConfigurationError`` naming the helper.
+* Exporting needs torch (``export_model``; ``groundwire embedder export`` at install or
+  image build time); loading and encoding need only ``onnxruntime``, ``tokenizers`` and
+  numpy. An export also writes the model's ``tokenizer.json`` and an ``export.json`` manifest
+  next to the file, so the folder is self-contained: without ``embedding.model_path`` and
+  without the bundled model package (a plain install, no ``groundwire[torch]``), the embedder
+  serves from the newest such folder for its model (``model_files.find_prepared_export``).
+  Without a cached file and without torch, loading is a ``ConfigurationError`` naming both.
 * int8 encodes one text per session run (its activation scales are per run, so batching
   would make a vector depend on its neighbours); fp32 batches ``batch_size`` texts.
 * Query encodes run with ``query_threads`` intra-op threads, ingest encodes with
@@ -37,17 +41,23 @@ from typing import Any, Literal
 import numpy as np
 
 from groundwire.embedding.base import Vectors
+from groundwire.embedding.model_files import (
+    MANIFEST,
+    TORCH_EXTRA_HINT,
+    bundled_model_installed,
+    bundled_model_path,
+    default_cache_dir,
+    find_prepared_export,
+    read_manifest,
+)
 from groundwire.errors import ConfigurationError, EmbeddingError
+
+__all__ = ["OnnxEmbedder", "cached_model_file", "default_cache_dir", "export_model",
+           "model_id_for"]
 
 Quantization = Literal["int8", "fp32"]
 EXPORT_FORMAT = 1  # bump when the exported graph changes: old cache files are not reused
 _OPSET = 17
-
-
-def default_cache_dir() -> Path:
-    """``~/.cache/groundwire/onnx``: the registry's embedder factories receive only the
-    embedding section, not ``data_dir``; pass ``cache_dir`` to ``OnnxEmbedder`` to choose."""
-    return Path.home() / ".cache" / "groundwire" / "onnx"
 
 
 def model_id_for(model: str, quantization: Quantization) -> str:
@@ -93,22 +103,48 @@ def _atomic_place(source: Path, target: Path) -> None:
     os.replace(tmp, target.with_name(target.name + ".sha256"))
 
 
+def _write_manifest(folder: Path, model_path: Path, model_name: str,
+                    quantization: Quantization) -> None:
+    """Make ``folder`` self-contained: the tokenizer and ``export.json`` (atomic writes)."""
+    import json
+    import shutil
+
+    tokenizer = folder / "tokenizer.json"
+    if not tokenizer.is_file():
+        tmp = folder / "tokenizer.json.tmp"
+        shutil.copyfile(model_path / "tokenizer.json", tmp)
+        os.replace(tmp, tokenizer)
+    manifest = read_manifest(folder) or {}
+    quantizations = sorted(set(manifest.get("quantizations", [])) | {quantization})
+    if manifest.get("model") == model_name and manifest.get("quantizations") == quantizations:
+        return
+    data = {"model": model_name, "format": EXPORT_FORMAT, "quantizations": quantizations,
+            "source": model_path.name}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST)
+
+
 def export_model(model_path: Path, cache_dir: Path, quantization: Quantization = "int8",
-                 *, max_tokens: int = 256) -> Path:
+                 *, max_tokens: int = 256, model_name: str | None = None) -> Path:
     """Export ``model_path`` (a sentence-transformers transformer + mean pooling + normalise
     model) to ONNX under ``cache_dir`` and return the file; reuses a valid cached file.
-    Needs torch and transformers (install time), never called per request."""
+    With ``model_name`` (the ``embedding.model`` id), also writes the tokenizer and the
+    manifest that let a torch-free install serve from the folder alone. Needs torch and
+    transformers (install time), never called per request."""
     target = cached_model_file(model_path, cache_dir, quantization)
     if _valid(target):
+        if model_name is not None:
+            _write_manifest(target.parent, model_path, model_name, quantization)
         return target
     try:
         import torch
         from transformers import AutoModel
     except ImportError as exc:
         raise ConfigurationError(
-            "exporting the ONNX embedder needs torch and transformers once; run "
-            "groundwire.embedding.onnx.export_model(...) where they are installed and copy "
-            f"the cache folder ({exc})") from exc
+            "exporting the ONNX embedder needs torch and transformers once: "
+            f"{TORCH_EXTRA_HINT}, run `groundwire embedder export`, and copy the cache folder "
+            f"to torch-free servers ({exc})") from exc
 
     class Pooled(torch.nn.Module):
         def __init__(self, encoder: Any) -> None:
@@ -155,6 +191,8 @@ def export_model(model_path: Path, cache_dir: Path, quantization: Quantization =
             _atomic_place(int8, target)
         else:
             _atomic_place(fp32, target)
+    if model_name is not None:
+        _write_manifest(target.parent, model_path, model_name, quantization)
     return target
 
 
@@ -167,6 +205,7 @@ class OnnxEmbedder:
         ingest_threads: int = 0, max_tokens: int = 256,
     ) -> None:
         self.model_id = model_id_for(model, quantization)
+        self.model = model
         self.max_tokens = max_tokens
         self.quantization: Quantization = quantization
         self._path = model_path
@@ -185,12 +224,28 @@ class OnnxEmbedder:
         self._dimension: int | None = None
 
     # ------------------------------------------------------------------ loading
-    def _model_path(self) -> Path:
-        if self._path is not None:
-            return self._path
-        from groundwire.embedding.sentence_transformers import bundled_model_path
-
-        return bundled_model_path()
+    def _resolve(self) -> tuple[Path, Path]:
+        """(folder with ``tokenizer.json``, ONNX file): from the model directory (exported
+        on first use when not cached) or, with neither ``model_path`` nor the bundled model
+        package installed, from a prepared export folder in the cache."""
+        if self._path is not None or bundled_model_installed():
+            path = self._path or bundled_model_path()
+            if not (path / "tokenizer.json").is_file():
+                raise ConfigurationError(f"{path} has no tokenizer.json (embedding.model_path)")
+            return path, export_model(path, self._cache_dir, self.quantization,
+                                      max_tokens=self.max_tokens, model_name=self.model)
+        folder = find_prepared_export(self._cache_dir, self.model, self.quantization,
+                                      EXPORT_FORMAT)
+        if folder is None:
+            raise ConfigurationError(
+                f"no ONNX export of {self.model} ({self.quantization}) in {self._cache_dir} "
+                "and no model package to export from: run `groundwire embedder export` where "
+                f"{TORCH_EXTRA_HINT} is installed and copy its folder here")
+        file = folder / f"model-{self.quantization}.onnx"
+        if not _valid(file):
+            raise ConfigurationError(f"{file} does not match its .sha256 checksum: export "
+                                     "it again (`groundwire embedder export`)")
+        return folder, file
 
     def _ensure_loaded(self) -> None:
         if self._file is not None:
@@ -198,9 +253,7 @@ class OnnxEmbedder:
         with self._lock:
             if self._file is not None:
                 return
-            path = self._model_path()
-            if not (path / "tokenizer.json").is_file():
-                raise ConfigurationError(f"{path} has no tokenizer.json (embedding.model_path)")
+            path, file = self._resolve()
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
@@ -209,8 +262,6 @@ class OnnxEmbedder:
             counter = Tokenizer.from_file(str(path / "tokenizer.json"))
             counter.no_truncation()
             counter.no_padding()
-            file = export_model(path, self._cache_dir, self.quantization,
-                                max_tokens=self.max_tokens)
             self._tokenizer, self._counter = tokenizer, counter
             self._file = file
 

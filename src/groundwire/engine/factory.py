@@ -113,6 +113,7 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder) -> Inge
         default_permissions=parse_permissions(settings.security.default_readers),
         shared_tenant=settings.security.default_tenant,
         pii=settings.security.pii,
+        near_duplicates=ingest.near_duplicates,
     )
 
 

@@ -37,8 +37,9 @@ from groundwire.errors import DocumentError, ParseError
 from groundwire.ingest.chunking import Chunker
 from groundwire.ingest.cleaning import clean_document
 from groundwire.ingest.parsers.records import RECORD_MEDIA_TYPES, RecordFailure, expand_records
+from groundwire.minhash import document_signature
 from groundwire.registry import Parser
-from groundwire.settings import PiiPolicySettings
+from groundwire.settings import NearDuplicateSettings, PiiPolicySettings
 from groundwire.stores.base import DocumentWrite, KnownDocument, Store
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class _Prepared:
     metadata: dict[str, object] | None = None
     error: DocumentError | None = None
     readers: tuple[str, ...] = ()
+    minhash: bytes | None = None  # near-duplicate signature of title + cleaned text
 
 
 class IngestPipeline:
@@ -81,9 +83,11 @@ class IngestPipeline:
         shared_tenant: str = "default",
         pii: PiiPolicySettings | None = None,
         redact: Callable[[str], str] | None = None,
+        near_duplicates: NearDuplicateSettings | None = None,
     ) -> None:
         """``default_permissions``: who reads a document whose source and front matter name
-        nobody (None: the tenant's admins only — fail closed)."""
+        nobody (None: the tenant's admins only — fail closed). ``near_duplicates``: marking
+        at commit (``groundwire.minhash``; None: off)."""
         self._store = store
         self._embedder = embedder
         self._chunker = chunker
@@ -96,12 +100,14 @@ class IngestPipeline:
         # chunking, so no chunk, header, title or embedding ever holds the raw value.
         self._pii = pii or PiiPolicySettings(default="allow")
         self._redactor = redact
+        self._dups = near_duplicates if near_duplicates and near_duplicates.enabled else None
         # Permission *policy* is part of the fingerprint: changing the default readers or the
         # permissions field re-reads every document (re-embedding nothing: vectors are keyed
         # by passage text). "intersect": how statements combine (documents ingested while a
         # sidecar replaced the front matter are re-read on the next ingest).
         policy = json.dumps([self._default_permissions.as_json(), self._fields.permissions,
-                             self._pii.model_dump(mode="json"), "intersect"])
+                             self._pii.model_dump(mode="json"), "intersect"]
+                            + ([f"minhash{self._dups.num_perm}"] if self._dups else []))
         self.fingerprint = content_hash(
             f"{PIPELINE_VERSION}|{chunker_fingerprint}|{embedder.model_id}|{policy}"
         )[:16]
@@ -242,8 +248,10 @@ class IngestPipeline:
             if redact is not None:  # after the readers: permission entries are not PII
                 metadata = {k: redact(v) if isinstance(v, str) else v
                             for k, v in metadata.items()}
+            sig = (document_signature(doc.title, [b.text for b in doc.blocks],
+                                      self._dups.num_perm) if self._dups else None)
             return _Prepared(item, prepared.digest, chunks, doc.title, metadata,
-                             readers=readers)
+                             readers=readers, minhash=sig or None)
         except DocumentError as exc:  # per-document catch: the batch goes on
             return _Prepared(item, prepared.digest, error=exc)
         except Exception as exc:  # a parser bug must not sink the batch; code it as such
@@ -332,10 +340,15 @@ class IngestPipeline:
                 source_id=source_id,
                 tenant=tenant,
                 readers=p.readers,
+                minhash=p.minhash,
             )
             for p in ok
         ]
-        await self._store.commit_documents(index, writes, embeddings, self._embedder.model_id)
+        dups = self._dups
+        await self._store.commit_documents(
+            index, writes, embeddings, self._embedder.model_id,
+            duplicate_threshold=dups.threshold if dups else None,
+            duplicates_by_ingest_order=bool(dups and dups.newer_by == "modified_then_ingested"))
         report.indexed += len(writes)
         report.chunks_embedded += len(order)
         report.chunks_reused += len(texts) - len(order)

@@ -47,6 +47,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from groundwire.errors import ConfigurationError
 from groundwire.quality.autotune import source_sentence, split_questions
 from groundwire.quality.metrics import ndcg_at
 from groundwire.quality.pseudo_questions import PseudoQuestion, generate_pseudo_questions
@@ -73,7 +74,14 @@ def _say(progress: IO[str] | None, message: str) -> None:
 def _load(path: Path) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # a plain install serves with ONNX; fine-tuning needs torch
+        from groundwire.embedding.model_files import TORCH_EXTRA_HINT
+
+        raise ConfigurationError(
+            f"adapt fine-tunes with torch and sentence-transformers: {TORCH_EXTRA_HINT} "
+            f"({exc})") from exc
 
     return SentenceTransformer(str(path), device="cpu")
 
@@ -198,7 +206,7 @@ async def adapt_embedder(
 
 def base_model_path(engine: IndexEngine) -> Path:
     """Directory of the configured embedding model (the bundled one when unset)."""
-    from groundwire.embedding.sentence_transformers import bundled_model_path
+    from groundwire.embedding.model_files import bundled_model_path
 
     path = engine.settings.embedding.model_path
     return Path(path) if path else bundled_model_path()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -129,9 +130,46 @@ _HAS_NIF = re.compile(r"\d{7}-?[A-Z]\b", _PRECHECK_FLAGS).search
 _HAS_FISCAL = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z]", _PRECHECK_FLAGS).search
 
 
+_HEAVY = ("torch", "transformers")
+_OPTIONAL_PROBES = ("thinc", "spacy", "presidio_analyzer")
+
+
+class _NoTorchForPresidio:
+    """A meta-path finder that fails ``import torch`` / ``import transformers`` (and their
+    submodules) only when a thinc, spaCy or Presidio module is importing them: their optional
+    GPU / NER probes, which catch the ImportError. Other importers are never affected."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in _HEAVY:
+            import sys
+
+            frame: Any = sys._getframe(1)
+            while frame is not None:
+                module = str(frame.f_globals.get("__name__", ""))
+                if module.split(".")[0] in _OPTIONAL_PROBES:
+                    raise ModuleNotFoundError(f"{name} is not used by the PII recognizers",
+                                              name=name)
+                frame = frame.f_back
+        return None
+
+
 @functools.cache
 def _recognizers() -> tuple[_Recognizer, ...]:
-    """Built once per process (the Presidio import is the slow part)."""
+    """Built once per process (the Presidio import is the slow part). These pattern
+    recognizers need no NLP model and no torch, and a torch-free server must not load torch
+    (issue 23, ~300 MB): Presidio's import detects a GPU by importing torch unless
+    ``PRESIDIO_DEVICE`` is set, and imports spaCy, whose thinc imports torch when installed.
+    Presidio also probes for transformers. ``_NoTorchForPresidio`` refuses only those probes
+    (each then runs without it); any other thread importing torch meanwhile is unaffected."""
+    os.environ.setdefault("PRESIDIO_DEVICE", "cpu")
+    import sys
+
+    guard = _NoTorchForPresidio()
+    sys.meta_path.insert(0, guard)
+    try:
+        import presidio_analyzer.predefined_recognizers  # noqa: F401
+    finally:
+        sys.meta_path.remove(guard)
     import tldextract
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,

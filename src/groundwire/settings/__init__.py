@@ -30,6 +30,7 @@ from groundwire.settings.llm import (
     Price,
     ProviderSettings,
 )
+from groundwire.settings.near_duplicates import NearDuplicateSettings
 from groundwire.settings.ocr import OcrSettings
 from groundwire.settings.operations import (
     DatabaseSettings,
@@ -97,6 +98,7 @@ __all__ = [
     "JobSettings",
     "LLMSettings",
     "MonitoringSettings",
+    "NearDuplicateSettings",
     "OcrSettings",
     "PiiPolicy",
     "PiiPolicySettings",

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from groundwire.settings.base import _Section
+from groundwire.settings.near_duplicates import NearDuplicateSettings
 from groundwire.settings.ocr import OcrSettings
 
 
@@ -76,6 +77,8 @@ class IngestSettings(_Section):
     record_id_field: str = Field("id", description="JSONL/CSV record field holding the id.")
     record_title_field: str = Field("title", description="JSONL/CSV record field: title.")
     record_text_field: str = Field("text", description="JSONL/CSV record field: text.")
+    near_duplicates: NearDuplicateSettings = Field(
+        default_factory=NearDuplicateSettings, description="Near-duplicates at ingest.")
     ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scans/images.")
 
 

@@ -40,6 +40,7 @@ from groundwire.stores.ports import (
     KeywordCorpus,
     Lifecycle,
     MonitoringQueries,
+    NearDuplicateCatalog,
     PrincipalStore,
     RateLimitStore,
     RecordStore,
@@ -70,7 +71,7 @@ class Store(
     Lifecycle, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore, WorkflowStore, SourceStore, Protocol,
+    TuningStore, ConversationStore, WorkflowStore, SourceStore, NearDuplicateCatalog, Protocol,
 ):
     """Persistence for indexes, documents, chunks, embeddings and everything around them:
     every port of ``stores/ports.py`` (see the module contract and each port's)."""

@@ -29,4 +29,5 @@ def postgres(settings: Settings) -> Store:
         ef_search=settings.retrieval.hnsw_ef_search,
         hnsw_m=settings.retrieval.hnsw_m,
         hnsw_ef_construction=settings.retrieval.hnsw_ef_construction,
+        include_duplicates=settings.ingest.near_duplicates.include_in_search,
     )

@@ -39,6 +39,7 @@ class DocumentWrite:
     source_id: int | None = None
     tenant: str = "default"
     readers: Sequence[str] = ("t:default:admin",)
+    minhash: bytes | None = None  # MinHash signature (groundwire.minhash.to_bytes), or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Exact duplicates and near-duplicate clusters.
 
-Exact: documents whose normalised text (``textutil.normalise``) equals an earlier document's;
-``exact_duplicate_documents`` counts those later copies. Near: MinHash (128 permutations) of
-word 3-shingles of the normalised text, indexed in a MinHash LSH at
+Exact: documents whose normalised text (``groundwire.minhash.normalise``) equals an earlier
+document's; ``exact_duplicate_documents`` counts those later copies. Near: MinHash (128
+permutations) of word 3-shingles of the normalised text (``groundwire.minhash``, the signature
+ingest marks near-duplicates with), indexed in a MinHash LSH at
 ``assess.near_duplicate_threshold``; each document is queried before it is inserted, a
 candidate is kept when the estimated Jaccard similarity reaches the threshold, and clusters
 are the connected components (union-find). Never all-pairs. Exact copies are clustered by the
@@ -13,16 +14,18 @@ Score: ``100 * (1 - (exact copies + extra near-duplicate members) / documents)``
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 
 from groundwire.assess.dimensions.base import Context
 from groundwire.assess.report import Section, chart, finding, location, ratio_score
 from groundwire.assess.source import AssessedDocument
-from groundwire.assess.textutil import normalise, shingles, text_digest
+from groundwire.assess.textutil import normalise, text_digest
+from groundwire.minhash import MIN_WORDS, NUM_PERM, minhash
+from groundwire.minhash import similarity as signature_similarity
 
-NUM_PERM = 128
-MIN_WORDS = 8  # shorter texts are too small for shingle similarity
+__all__ = ["MIN_WORDS", "NUM_PERM", "Duplicates", "add_ingest_marks"]
 
 
 class _UnionFind:
@@ -48,12 +51,10 @@ class Duplicates:
     name = "duplicates"
 
     def __init__(self, threshold: float) -> None:
-        from datasketch import MinHash, MinHashLSH
+        from datasketch import MinHashLSH
 
-        self._minhash = MinHash
         self.threshold = threshold
         self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._template = MinHash(num_perm=NUM_PERM, seed=1)
         self.first_by_digest: dict[bytes, int] = {}
         self.exact_groups: dict[int, list[int]] = {}
         self.signatures: dict[int, np.ndarray] = {}
@@ -70,20 +71,13 @@ class Duplicates:
             self.exact_groups.setdefault(first, []).append(i)
             return
         self.first_by_digest[digest] = i
-        grams = shingles(norm)
-        if len(norm.split()) < MIN_WORDS or not grams:
+        mh = minhash(norm, NUM_PERM)  # the ingest marking's MinHash (groundwire.minhash)
+        if mh is None:
             return
-        mh = self._minhash(
-            num_perm=NUM_PERM,
-            seed=1,
-            permutations=self._template.permutations,
-            scheme=self._template.scheme,
-        )
-        mh.update_batch(list(grams))
         signature = mh.hashvalues.astype(np.uint32)
         for key in self.lsh.query(mh):
             other = self.signatures[key]
-            similarity = float(np.mean(other == signature))
+            similarity = signature_similarity(other, signature)
             if similarity >= self.threshold:
                 self.uf.union(key, i)
                 self.pair_similarity.setdefault((key, i), similarity)
@@ -164,3 +158,22 @@ class Duplicates:
                 "near_duplicate_documents": sum(map(len, clusters)),
             },
         )
+
+
+async def add_ingest_marks(section: Section, store: Any, index: str, limit: int = 10) -> None:
+    """Report, on an index's duplicates section, the documents ingest marked as near-duplicates
+    of a newer one (``documents.duplicate_of``, left out of retrieval): the figure
+    ``marked_at_ingest`` and one ``duplicate.marked`` finding with up to ``limit`` pairs."""
+    count = await store.count_duplicates(index)
+    section.figures["marked_at_ingest"] = count
+    if not count:
+        return
+    pairs = await store.duplicate_pairs(index, limit=limit)
+    section.findings.append(finding(
+        "info", "duplicate.marked",
+        f"{count} document(s) marked at ingest as near-duplicates of a newer one and left out "
+        "of search (ingest.near_duplicates)",
+        [location(p.duplicate_uri) for p in pairs],
+        {"documents": count,
+         "pairs": [{"duplicate": p.duplicate_uri, "of": p.kept_uri} for p in pairs]},
+    ))

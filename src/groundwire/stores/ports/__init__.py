@@ -37,6 +37,7 @@ from groundwire.stores.ports.documents import (
     IndexCatalog,
     Lifecycle,
 )
+from groundwire.stores.ports.duplicates import DuplicatePair, NearDuplicateCatalog
 from groundwire.stores.ports.monitoring import AlertStore, MonitoringQueries, RecordStore
 from groundwire.stores.ports.retrieval import KeywordCorpus, VectorIndexAdmin, VectorSearch
 from groundwire.stores.ports.sources import SourceStore
@@ -49,13 +50,13 @@ __all__ = [
     "DocumentStore", "Generations", "IndexCatalog", "KeywordCorpus", "Lifecycle",
     "MonitoringQueries", "PORTS", "PrincipalStore", "RateLimitStore", "RecordStore",
     "TuningStore", "UsageStore", "VectorIndexAdmin", "VectorSearch", "VersionStore",
-    "WorkflowStore", "SourceStore",
+    "WorkflowStore", "SourceStore", "DuplicatePair", "NearDuplicateCatalog",
 ]
 
 PORTS: tuple[type[Any], ...] = (
     Lifecycle, Generations, IndexCatalog, DocumentStore, DocumentCatalog, KeywordCorpus,
     VectorSearch, VectorIndexAdmin, UsageStore, RateLimitStore, AuditSink, AuditReader,
     RecordStore, MonitoringQueries, AlertStore, PrincipalStore, ApiKeyStore, VersionStore,
-    TuningStore, ConversationStore, WorkflowStore, SourceStore,
+    TuningStore, ConversationStore, WorkflowStore, SourceStore, NearDuplicateCatalog,
 )
 """Every port; ``stores.base.Store`` combines them all."""

@@ -88,11 +88,17 @@ class DocumentStore(Generations, Protocol):
     * ``commit_documents`` is atomic per call: every document in it becomes ``indexed`` with
       exactly the given chunks, replacing any previous version, or nothing changes. Chunks of
       a document are never visible without the document being ``indexed``. It bumps the
-      index's generation.
+      index's generation. With ``duplicate_threshold`` it also recomputes the near-duplicate
+      marks of those documents (``duplicate_of``, see ``NearDuplicateCatalog``): one whose
+      signature (``DocumentWrite.minhash``) is at least that similar to a strictly newer
+      document of the same index, tenant and reader set points at it (newer: the modified
+      time; with ``duplicates_by_ingest_order``, else the later-ingested); marks pointing at
+      a re-committed document are cleared first. Without a threshold its marks are cleared.
     * ``mark_failed`` records a coded failure and removes the document's chunks (stale text
       is never served).
     * ``delete_documents`` deletes those uris of one source and returns how many it deleted;
-      when that is not 0 the generation moves.
+      when that is not 0 the generation moves. Deleting or failing a document clears the
+      near-duplicate marks pointing at it (they are searchable again).
     """
 
     async def ensure_source(
@@ -116,6 +122,9 @@ class DocumentStore(Generations, Protocol):
         documents: Sequence[DocumentWrite],
         embeddings: Mapping[str, Sequence[float]],
         model_id: str,
+        *,
+        duplicate_threshold: float | None = None,
+        duplicates_by_ingest_order: bool = False,
     ) -> None: ...
 
     async def mark_failed(

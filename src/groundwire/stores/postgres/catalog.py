@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from groundwire.domain import Access, DocumentRecord, DocumentState
 from groundwire.errors import NotFound
+from groundwire.stores.postgres.duplicates import clear_duplicates_of
 from groundwire.stores.postgres.rows import (
     DOCUMENT_COLUMNS,
     access_sql,
@@ -102,6 +103,7 @@ class PostgresCatalog:
             ).fetchone()
             if row is None:
                 raise NotFound(f"no document {document_id}")
+            await clear_duplicates_of(conn, [document_id])  # marks need equal reader sets
             await bump_generation(conn, row[0])
 
     async def delete_document(self, document_id: int) -> bool:

@@ -17,14 +17,20 @@ import psycopg
 
 from groundwire.domain import DocumentState
 from groundwire.errors import StoreUnavailable
+from groundwire.stores.postgres.duplicates import (
+    PostgresDuplicates,
+    clear_duplicates_of,
+    minhash_columns,
+)
 from groundwire.stores.postgres.rows import bump_generation, vector_literal
 from groundwire.stores.postgres.vectors import PostgresVectorIndexes
 from groundwire.stores.values import DocumentWrite, KnownDocument
 
 
-class PostgresDocuments(PostgresVectorIndexes):
+class PostgresDocuments(PostgresVectorIndexes, PostgresDuplicates):
     """Mixin: needs ``_connection()`` and ``ensure_index`` from ``PostgresStore``; registers
-    embedding models through ``PostgresVectorIndexes``."""
+    embedding models through ``PostgresVectorIndexes``, marks near-duplicates through
+    ``PostgresDuplicates``."""
 
     ensure_index: Callable[[str], Awaitable[None]]
 
@@ -95,8 +101,12 @@ class PostgresDocuments(PostgresVectorIndexes):
         documents: Sequence[DocumentWrite],
         embeddings: Mapping[str, Sequence[float]],
         model_id: str,
+        *,
+        duplicate_threshold: float | None = None,
+        duplicates_by_ingest_order: bool = False,
     ) -> None:
-        """Atomically store the embeddings, then replace each document's chunks (P3)."""
+        """Atomically store the embeddings, then replace each document's chunks (P3) and
+        recompute their near-duplicate marks (``duplicates.py``; no threshold: cleared)."""
         if not documents:
             return
         if embeddings:
@@ -106,23 +116,26 @@ class PostgresDocuments(PostgresVectorIndexes):
             async with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
                 if embeddings:
                     await _copy_embeddings(cur, embeddings, model_id)
-                await self._replace_documents(cur, index, documents)
+                ids = await self._replace_documents(cur, index, documents)
+                await self._mark_near_duplicates(cur, index, ids, duplicate_threshold,
+                                                 duplicates_by_ingest_order)
                 await bump_generation(conn, index)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"PostgreSQL write failed: {exc}") from exc
 
     async def _replace_documents(
         self, cur: Any, index: str, documents: Sequence[DocumentWrite]
-    ) -> None:
+    ) -> list[int]:
         """Upsert the documents as ``indexed`` (one pipelined batch), then replace their chunks:
-        one DELETE, one COPY. The caller's transaction makes it all-or-nothing (P3)."""
+        one DELETE, one COPY; returns the documents' ids. The caller's transaction makes it
+        all-or-nothing (P3)."""
         await cur.executemany(
             """
             INSERT INTO documents (index_name, source_id, uri, title, media_type, content_hash,
                 pipeline_fingerprint, modified_at, size_bytes, metadata, tenant, readers, state,
-                error_code, error_message, indexed_at, updated_at)
+                error_code, error_message, indexed_at, updated_at, minhash, minhash_bands)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'indexed', NULL, NULL,
-                    now(), now())
+                    now(), now(), %s, %s)
             ON CONFLICT (index_name, source_id, uri) DO UPDATE SET
                 tenant = EXCLUDED.tenant, readers = EXCLUDED.readers,
                 title = EXCLUDED.title, media_type = EXCLUDED.media_type,
@@ -130,12 +143,14 @@ class PostgresDocuments(PostgresVectorIndexes):
                 pipeline_fingerprint = EXCLUDED.pipeline_fingerprint,
                 modified_at = EXCLUDED.modified_at, size_bytes = EXCLUDED.size_bytes,
                 metadata = EXCLUDED.metadata, state = 'indexed', error_code = NULL,
-                error_message = NULL, indexed_at = now(), updated_at = now()
+                error_message = NULL, indexed_at = now(), updated_at = now(),
+                minhash = EXCLUDED.minhash, minhash_bands = EXCLUDED.minhash_bands
             RETURNING id
             """,
             [(index, doc.source_id, doc.uri, doc.title, doc.media_type, doc.content_hash,
               doc.pipeline_fingerprint, doc.modified_at, doc.size_bytes,
-              json.dumps(dict(doc.metadata), default=str), doc.tenant, list(doc.readers))
+              json.dumps(dict(doc.metadata), default=str), doc.tenant, list(doc.readers),
+              *minhash_columns(doc.minhash))
              for doc in documents],
             returning=True,
         )
@@ -157,6 +172,7 @@ class PostgresDocuments(PostgresVectorIndexes):
                         (document_id, c.position, c.text, c.header, c.content_hash,
                          list(c.heading_path), c.char_start, c.char_end, c.token_count)
                     )
+        return list(latest)
 
     async def mark_failed(
         self,
@@ -192,6 +208,7 @@ class PostgresDocuments(PostgresVectorIndexes):
             )
             row = await cur.fetchone()
             deleted = await conn.execute("DELETE FROM chunks WHERE document_id = %s", [row[0]])
+            await clear_duplicates_of(conn, [row[0]])  # its duplicates are searchable again
             if deleted.rowcount:
                 await bump_generation(conn, index)
 

@@ -35,6 +35,7 @@ class PostgresSearch(PostgresVectorIndexes):
     _read_connection: Callable[[], Any]  # the replica's when there is one
     _read_pool: AsyncConnectionPool | None
     _ef_search: int
+    _include_duplicates: bool  # ingest.near_duplicates.include_in_search
 
     async def keyword_corpus(
         self, index: str, tenant: str | None = None
@@ -63,7 +64,8 @@ class PostgresSearch(PostgresVectorIndexes):
             ).fetchone()
         if row is None:
             raise NotFound(f"no index named {index!r}")
-        return str(row[0])
+        # A corpus with near-duplicates included is another corpus: its snapshots differ.
+        return str(row[0]) + ("-dups" if self._include_duplicates else "")
 
     async def _primary_generation(self, index: str) -> int:
         async with self._connection() as conn:
@@ -89,11 +91,17 @@ class PostgresSearch(PostgresVectorIndexes):
             await cur.execute(
                 f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN documents d"
                 " ON d.id = c.document_id WHERE d.index_name = %s AND d.state = 'indexed'"
-                " AND (%s::text IS NULL OR d.tenant = %s) ORDER BY c.id",
+                " AND (%s::text IS NULL OR d.tenant = %s)" + self._duplicates_sql() +
+                " ORDER BY c.id",
                 [index, tenant, tenant],
             )
             rows = await cur.fetchall()
         return generation, [stored_chunk(r) for r in rows]
+
+    def _duplicates_sql(self) -> str:
+        """Near-duplicates are left out of retrieval unless configured otherwise (the rows
+        stay readable by id: answers citing one still resolve)."""
+        return "" if self._include_duplicates else " AND d.duplicate_of IS NULL"
 
     async def chunks_by_id(
         self, ids: Sequence[int], access: Access | None = None
@@ -146,7 +154,7 @@ class PostgresSearch(PostgresVectorIndexes):
             " JOIN chunks c ON c.content_hash = e.content_hash"
             " JOIN documents d ON d.id = c.document_id"
             " WHERE e.model_id = %(model)s AND d.index_name = %(index)s AND d.state = 'indexed'"
-            " {where} ORDER BY {distance} LIMIT %(k)s"
+            + self._duplicates_sql() + " {where} ORDER BY {distance} LIMIT %(k)s"
         ).format(distance=distance, where=where)
         params.update(q=vector_literal(vector), model=model_id, index=index, k=k)
         async with self._read_connection() as conn, conn.transaction():
@@ -186,7 +194,7 @@ class PostgresSearch(PostgresVectorIndexes):
             " FROM chunks c JOIN documents d ON d.id = c.document_id"
             " JOIN embeddings e ON e.content_hash = c.content_hash AND e.model_id = %(model)s"
             " WHERE c.id = ANY(%(ids)s) AND d.index_name = %(index)s AND d.state = 'indexed'"
-            "{access}"
+            + self._duplicates_sql() + "{access}"
         ).format(dim=sql.Literal(dim), access=access_where)
         params.update(q=vector_literal(vector), model=model_id, index=index,
                       ids=[int(i) for i in chunk_ids])

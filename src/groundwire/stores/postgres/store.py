@@ -25,6 +25,7 @@ from groundwire.errors import NotFound, StoreUnavailable
 from groundwire.stores.postgres.catalog import PostgresCatalog
 from groundwire.stores.postgres.conversations import PostgresConversations
 from groundwire.stores.postgres.documents import PostgresDocuments
+from groundwire.stores.postgres.duplicates import PostgresDuplicates
 from groundwire.stores.postgres.migrations import applied_versions, migrate
 from groundwire.stores.postgres.principals import PostgresPrincipals
 from groundwire.stores.postgres.records import PostgresRecords
@@ -56,7 +57,7 @@ class DatabaseProvider(Protocol):
 class PostgresStore(PostgresDocuments, PostgresCatalog, PostgresSearch, PostgresUsage,
                     PostgresRecords, PostgresPrincipals, PostgresTuning, PostgresVersions,
                     PostgresSecurityEdges, PostgresConversations, PostgresWorkflows,
-                    PostgresSources):
+                    PostgresSources, PostgresDuplicates):
     """Store on PostgreSQL. Construct with a URL; ``open()`` connects and migrates."""
 
     def __init__(
@@ -71,6 +72,7 @@ class PostgresStore(PostgresDocuments, PostgresCatalog, PostgresSearch, Postgres
         application_name: str = "groundwire",
         hnsw_m: int = 16,
         hnsw_ef_construction: int = 64,
+        include_duplicates: bool = False,
     ) -> None:
         """``url`` is a connection URL, or a provider resolved in ``open()`` and released in
         ``close()`` (the embedded server). ``read_url``: a streaming replica of ``url`` for
@@ -82,6 +84,7 @@ class PostgresStore(PostgresDocuments, PostgresCatalog, PostgresSearch, Postgres
         self._pool_min = pool_min
         self._pool_max = pool_max
         self._ef_search = ef_search
+        self._include_duplicates = include_duplicates  # near-duplicates searched too
         self._read_url = read_url
         self._prepare_threshold = prepare_threshold
         self._application_name = application_name
