@@ -11,6 +11,7 @@ from support.fault_llm import FaultLLMServer
 from support.llm import QUESTION, grounded_reply
 
 from groundwire.domain import SearchRequest
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.errors import BudgetExceeded
 
 pytestmark = pytest.mark.integration
@@ -54,6 +55,27 @@ async def test_reject_policy_raises_and_token_and_cost_limits_count(
             await gw.ask(SearchRequest(query=QUESTION), principal="key:a")
         assert raised.value.retry_after > 0
         assert primary.calls == 1
+
+
+async def test_reject_names_the_exhausted_scope_and_counts_in_no_scope(
+    llm_app: Any, servers: tuple[FaultLLMServer, FaultLLMServer]
+) -> None:
+    """A key's own budget refuses (429 policy) while the principal's allows: the error names
+    the key scope, and the principal's counters do not move (all-or-nothing)."""
+    primary, _ = servers
+    budgets = {"api_keys": {"k1": {"requests_per_day": 1}}, "over_budget": "reject"}
+    scopes = BudgetScopes("acme/bob", key_id="k1")
+    async with llm_app(budgets=budgets) as gw:
+        answer = await gw.ask(SearchRequest(query=QUESTION), budget=scopes)
+        assert answer.provider == "primary"
+        assert answer.budget == {"charged": ["acme/bob", "key:k1"]}
+        with pytest.raises(BudgetExceeded, match=r"key:k1 day:\S+ requests"):
+            await gw.ask(SearchRequest(query=QUESTION), budget=scopes)
+        assert primary.calls == 1
+        assert [u["requests"] for u in (await gw.store.usage("acme/bob")).values()] == [1, 1]
+        # the same principal without that key is not limited by it
+        other = await gw.ask(SearchRequest(query=QUESTION), budget=BudgetScopes("acme/bob"))
+        assert other.provider == "primary" and primary.calls == 2
 
 
 async def test_cached_answers_skip_the_provider_until_the_index_changes(

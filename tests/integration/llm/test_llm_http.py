@@ -57,38 +57,39 @@ def test_openai_client_gets_a_streamed_answer_with_citations(
 ) -> None:
     import openai
 
-    client = openai.OpenAI(base_url=f"{llm_server.base_url}/v1", api_key="any-key",
-                           max_retries=0, timeout=60)
-    models = [m.id for m in client.models.list().data]
-    assert "groundwire" in models and "groundwire/default" in models
+    # closed at the end: an unclosed client leaves a pooled socket for the GC to warn about
+    with openai.OpenAI(base_url=f"{llm_server.base_url}/v1", api_key="any-key",
+                       max_retries=0, timeout=60) as client:
+        models = [m.id for m in client.models.list().data]
+        assert "groundwire" in models and "groundwire/default" in models
 
-    stream = client.chat.completions.create(
-        model="groundwire", messages=[{"role": "user", "content": QUESTION}], stream=True,
-        stream_options={"include_usage": True},
-    )
-    text, extension, usage = "", None, None
-    chunks = 0
-    for chunk in stream:
-        chunks += 1
-        if chunk.choices:
-            text += chunk.choices[0].delta.content or ""
-            extra = chunk.model_extra or {}
-            if "groundwire" in extra:
-                extension = extra["groundwire"]
-        if chunk.usage is not None:
-            usage = chunk.usage
-    assert chunks > 5  # really streamed, token by token
-    assert "12 US dollars" in text and "[1]" in text
-    assert extension is not None and extension["provider"] == "primary"
-    assert extension["citations"][0]["uri"] == "billing/pricing.md"
-    assert extension["degraded"] is False and extension["groundedness"] == 1.0
-    assert usage is not None and usage.total_tokens > 0
+        stream = client.chat.completions.create(
+            model="groundwire", messages=[{"role": "user", "content": QUESTION}], stream=True,
+            stream_options={"include_usage": True},
+        )
+        text, extension, usage = "", None, None
+        chunks = 0
+        for chunk in stream:
+            chunks += 1
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+                extra = chunk.model_extra or {}
+                if "groundwire" in extra:
+                    extension = extra["groundwire"]
+            if chunk.usage is not None:
+                usage = chunk.usage
+        assert chunks > 5  # really streamed, token by token
+        assert "12 US dollars" in text and "[1]" in text
+        assert extension is not None and extension["provider"] == "primary"
+        assert extension["citations"][0]["uri"] == "billing/pricing.md"
+        assert extension["degraded"] is False and extension["groundedness"] == 1.0
+        assert usage is not None and usage.total_tokens > 0
 
-    completion = client.chat.completions.create(
-        model="groundwire/default", messages=[{"role": "user", "content": QUESTION}],
-    )
-    assert "12 US dollars" in (completion.choices[0].message.content or "")
-    assert (completion.model_extra or {})["groundwire"]["citations"]
+        completion = client.chat.completions.create(
+            model="groundwire/default", messages=[{"role": "user", "content": QUESTION}],
+        )
+        assert "12 US dollars" in (completion.choices[0].message.content or "")
+        assert (completion.model_extra or {})["groundwire"]["citations"]
 
 
 def test_ask_streams_tokens_then_citations_and_verification(llm_server: LiveServer) -> None:

@@ -103,6 +103,9 @@ def test_a_key_over_its_own_budget_degrades_while_the_users_other_key_does_not(
             body = again.json()
             assert body["degraded"] and body["degraded_reason"] == "budget.exceeded"
             assert body["citations"]  # the extractive answer still answers
+    chat = client.post("/v1/chat/completions", headers=bearer(CAPPED_KEY), json={
+        "model": "groundwire", "messages": [{"role": "user", "content": QUESTION}]})
+    assert chat.status_code == 200 and chat.json()["choices"][0]["message"]["content"]
     assert upstream.calls == calls  # no upstream call once the key's cap is used up
     other = client.post("/v1/ask", json={"question": QUESTION}, headers=bearer(FREE_KEY))
     assert other.json()["provider"] == "primary" and not other.json()["degraded"]
@@ -120,12 +123,12 @@ def test_a_key_over_its_own_budget_degrades_while_the_users_other_key_does_not(
     assert metric(text, "groundwire_budget_requests_total", "key", CAPPED_KEY) == 1.0
     assert (metric(text, "groundwire_budget_cost_total", "key", CAPPED_KEY) or 0.0) > 0
     assert (metric(text, "groundwire_budget_tokens_total", "key", CAPPED_KEY) or 0.0) > 0
-    assert metric(text, "groundwire_budget_exhausted_total", "key", CAPPED_KEY) == 2.0
+    assert metric(text, "groundwire_budget_exhausted_total", "key", CAPPED_KEY) == 3.0
     assert metric(text, "groundwire_budget_requests_total", "key", FREE_KEY) is None
     assert SECRET not in text
 
     records = _records(client, lambda r: (r.get("usage") or {}).get("budget", {})
-                       .get("exhausted"), at_least=2)
+                       .get("exhausted"), at_least=3)
     assert records[0]["usage"]["budget"]["exhausted"]["scope"] == f"key:{CAPPED_KEY}"
     assert records[0]["usage"]["budget"]["charged"] == []
     charged = _records(client, lambda r: f"key:{CAPPED_KEY}" in (r.get("usage") or {})
