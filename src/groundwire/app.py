@@ -32,6 +32,7 @@ from groundwire.domain import (
     IngestReport,
     SearchRequest,
 )
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.domain.documents import SourceItem
 from groundwire.embedding.base import Embedder
 from groundwire.engine import EngineFactory, IndexEngine
@@ -314,28 +315,31 @@ class Groundwire:
                 embedding=result.query_vector)
         return result.hits, result.timings_ms, record_id
 
-    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
-        """Answer with inline citations (see ``answering/service.py`` for the whole flow)."""
+    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS,
+                  budget: BudgetScopes | None = None) -> Answer:
+        """Answer with inline citations (see ``answering/service.py`` for the whole flow);
+        ``budget``: the budget scopes charged (default: ``principal`` alone)."""
         self._check_request(request)
         routed, engine = await self.versions.route(request)
-        done = await engine.answer(routed, principal=principal)
+        done = await engine.answer(routed, principal=principal, budget=budget)
         answer = self._recorded_answer(request, principal, done)
         self.telemetry.answered(answer, cache_enabled=engine.llm_cache_enabled())
         return answer
 
     def ask_stream(
-        self, request: SearchRequest, *, principal: str = ANONYMOUS
+        self, request: SearchRequest, *, principal: str = ANONYMOUS,
+        budget: BudgetScopes | None = None,
     ) -> AsyncIterator[AnswerEvent]:
         """``ask``, streamed: AnswerDelta / AnswerRestart events, then one AnswerDone."""
         self._check_request(request)
-        return self._stream(request, principal)
+        return self._stream(request, principal, budget)
 
-    async def _stream(self, request: SearchRequest, principal: str
-                      ) -> AsyncIterator[AnswerEvent]:
+    async def _stream(self, request: SearchRequest, principal: str,
+                      budget: BudgetScopes | None) -> AsyncIterator[AnswerEvent]:
         """The events of the version the index alias points at now; the final answer is
         recorded (its record id put on it) and counted in the metrics."""
         routed, engine = await self.versions.route(request)
-        events = engine.ask_stream(routed, principal=principal)
+        events = engine.ask_stream(routed, principal=principal, budget=budget)
         async with aclosing(events):  # type: ignore[type-var]
             async for event in events:
                 if isinstance(event, AnswerDone):

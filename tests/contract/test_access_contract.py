@@ -43,6 +43,35 @@ async def test_reserve_usage_is_atomic_under_concurrency(store: Store) -> None:
     assert (await store.usage("p"))["day:d"]["requests"] == 5
 
 
+async def test_reserve_usage_scopes_is_all_or_nothing_across_scopes(store: Store) -> None:
+    """Principal, key and workflow scopes are reserved together: one exhausted scope means
+    no counter of any scope moves, and it is named."""
+    day = "day:2026-12-03"
+    limits = {"t/u": [PeriodLimit(day, requests=10)],
+              "key:k1": [PeriodLimit(day, requests=2), PeriodLimit("month:2026-12")],
+              "workflow:w": [PeriodLimit(day, cost=1.0)]}
+    assert await store.reserve_usage_scopes(limits) is None
+    assert await store.reserve_usage_scopes(limits) is None
+    assert await store.reserve_usage_scopes(limits) == ("key:k1", f"{day} requests")
+    assert (await store.usage("t/u"))[day]["requests"] == 2  # the refusal counted nowhere
+    assert (await store.usage("workflow:w"))[day]["requests"] == 2
+    assert (await store.usage("key:k1"))["month:2026-12"]["requests"] == 2
+    await store.add_usage_scopes(["t/u", "workflow:w"], [day], tokens=7, cost=1.5)
+    others = {"t/u": limits["t/u"], "workflow:w": limits["workflow:w"]}
+    assert await store.reserve_usage_scopes(others) == ("workflow:w", f"{day} cost")
+    assert (await store.usage("t/u"))[day] == {"requests": 2, "tokens": 7, "cost": 1.5}
+    assert await store.usage("key:k1") != await store.usage("t/u")  # not added to k1
+    assert await store.reserve_usage_scopes({}) is None
+
+
+async def test_reserve_usage_scopes_holds_under_concurrency(store: Store) -> None:
+    limits = {"a/b": [PeriodLimit("day:d", requests=100)], "key:k": [PeriodLimit("day:d",
+                                                                                requests=4)]}
+    outcomes = await asyncio.gather(*(store.reserve_usage_scopes(limits) for _ in range(10)))
+    assert outcomes.count(None) == 4
+    assert (await store.usage("a/b"))["day:d"]["requests"] == 4
+
+
 # ---------------------------------------------------------------------- RateLimitStore
 async def test_a_bucket_hands_out_capacity_then_refuses(store: Store) -> None:
     taken = [await store.take_token("k", "ask", capacity=3, per_second=0.001)

@@ -9,9 +9,10 @@ The flow of one question (``ask`` and ``ask_stream`` share it):
    cannot answer). Otherwise its answer is the ready fallback.
 3. No providers configured: return the extractive answer (not degraded).
 4. Cache lookup (``llm/cache.py``); a hit is returned with ``cached=True``.
-5. Budget check for the principal (``llm/budgets.py``) *before* any upstream call; over budget
-   → the extractive answer flagged ``degraded`` (reason ``budget.exceeded``) or
-   ``BudgetExceeded`` (HTTP 429), per ``budgets.over_budget``.
+5. Budget check for every scope (``BudgetScopes``: principal, API key, workflow;
+   ``llm/budgets.py``) *before* any upstream call; over budget → the extractive answer
+   flagged ``degraded`` (reason ``budget.exceeded``) or ``BudgetExceeded`` (HTTP 429), per
+   ``budgets.over_budget``. The answer's ``budget`` names the scopes charged or exhausted.
 6. Pack the prompt (``llm/prompts.py``) and run the fallback chain (``llm/chain.py``).
 7. Verify citations (``answering/verification.py``): invalid ``[n]`` removed, unsupported
    sentences dropped or flagged per ``llm.unsupported``; groundedness and per-citation support
@@ -43,6 +44,7 @@ from opentelemetry import trace
 from groundwire.answering.base import Answerer
 from groundwire.answering.screening import screen_passages
 from groundwire.domain import Answer, Citation, Hit, SearchRequest
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.errors import BudgetExceeded
 from groundwire.llm.base import Usage
 from groundwire.llm.budgets import BudgetGuard, answer_cost, seconds_until_reset
@@ -126,22 +128,28 @@ class AnswerService:
         if self.llm is not None:
             await self.llm.chain.aclose()
 
-    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> Answer:
-        return (await self.answer(request, principal=principal)).answer
+    async def ask(self, request: SearchRequest, *, principal: str = ANONYMOUS,
+                  budget: BudgetScopes | None = None) -> Answer:
+        return (await self.answer(request, principal=principal, budget=budget)).answer
 
-    async def answer(self, request: SearchRequest, *, principal: str = ANONYMOUS) -> AnswerDone:
-        """``ask`` with the query vector: the final event of the non-streamed flow."""
+    async def answer(self, request: SearchRequest, *, principal: str = ANONYMOUS,
+                     budget: BudgetScopes | None = None) -> AnswerDone:
+        """``ask`` with the query vector: the final event of the non-streamed flow.
+        ``budget``: the scopes charged (default: ``principal`` alone)."""
         final: AnswerDone | None = None
-        async for event in self._guarded(request, self._run(request, principal, stream=False)):
+        run = self._run(request, budget or BudgetScopes(principal), stream=False)
+        async for event in self._guarded(request, run):
             if isinstance(event, AnswerDone):
                 final = event
         assert final is not None
         return final
 
     def ask_stream(
-        self, request: SearchRequest, *, principal: str = ANONYMOUS
+        self, request: SearchRequest, *, principal: str = ANONYMOUS,
+        budget: BudgetScopes | None = None,
     ) -> AsyncIterator[AnswerEvent]:
-        return self._guarded(request, self._run(request, principal, stream=True))
+        return self._guarded(
+            request, self._run(request, budget or BudgetScopes(principal), stream=True))
 
     async def _guarded(
         self, request: SearchRequest, events: AsyncIterator[AnswerEvent]
@@ -177,7 +185,7 @@ class AnswerService:
                     yield event
 
     async def _run(
-        self, request: SearchRequest, principal: str, *, stream: bool
+        self, request: SearchRequest, scopes: BudgetScopes, *, stream: bool
     ) -> AsyncIterator[AnswerEvent]:
         started = time.perf_counter()
         search = replace(request, top_k=max(request.top_k, self._passages))
@@ -226,18 +234,19 @@ class AnswerService:
                        flagged=screen.flagged)
             return
 
-        exhausted = await llm.budgets.reserve(principal)
-        if exhausted is not None:
+        reservation = await llm.budgets.reserve(scopes)
+        if reservation.limit is not None:
             if llm.budgets.over_budget == "reject":
                 from datetime import UTC, datetime
 
                 raise BudgetExceeded(
-                    f"budget exhausted for this key: {exhausted}",
-                    retry_after=seconds_until_reset(exhausted, datetime.now(UTC)),
+                    f"budget exhausted: {reservation.exhausted}",
+                    retry_after=seconds_until_reset(reservation.limit, datetime.now(UTC)),
                 )
             if stream:
                 yield AnswerDelta(extractive.text)
-            yield done(extractive, degraded=True, degraded_reason="budget.exceeded")
+            yield done(extractive, degraded=True, degraded_reason="budget.exceeded",
+                       budget=reservation.as_json())
             return
 
         packed = pack_prompt(llm.template, request.query, screen.prompt_hits,
@@ -270,7 +279,8 @@ class AnswerService:
             {"provider": a.provider, "outcome": a.outcome, "ms": a.ms} for a in outcome.attempts
         )
         common: dict[str, Any] = {"attempts": attempts, "prompt_id": llm.template.id,
-                  "prompt_hash": llm.template.content_hash, "flagged": screen.flagged}
+                  "prompt_hash": llm.template.content_hash, "flagged": screen.flagged,
+                  "budget": reservation.as_json()}
 
         completion = outcome.completion
         if completion is None:
@@ -287,7 +297,7 @@ class AnswerService:
         )
         cost = answer_cost(usage, llm.settings.prices.get(completion.model)
                            or llm.settings.prices.get(llm_model(llm, outcome.provider)))
-        await llm.budgets.record(principal, usage, cost)
+        await llm.budgets.record(reservation.charged, usage, cost)
         common.update(
             provider=outcome.provider, model=completion.model, cost=round(cost, 8),
             usage={"prompt_tokens": usage.prompt_tokens,

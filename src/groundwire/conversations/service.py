@@ -29,6 +29,7 @@ from groundwire.answering.service import AnswerDelta, AnswerDone, AnswerEvent
 from groundwire.conversations.rewrite import Rewrite
 from groundwire.conversations.rewriter import Exchange, FollowupRewriter
 from groundwire.domain import Answer, SearchRequest
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.errors import InvalidRequest, NotFound
 from groundwire.safety.redaction import redact_for_storage
 from groundwire.security.principal import Principal
@@ -44,10 +45,11 @@ TOP_K = 10
 class Asker(Protocol):
     """The ask flow (``app.Groundwire``)."""
 
-    async def ask(self, request: SearchRequest, *, principal: str = ...) -> Answer: ...
+    async def ask(self, request: SearchRequest, *, principal: str = ...,
+                  budget: BudgetScopes | None = ...) -> Answer: ...
 
-    def ask_stream(self, request: SearchRequest, *, principal: str = ...
-                   ) -> AsyncIterator[AnswerEvent]: ...
+    def ask_stream(self, request: SearchRequest, *, principal: str = ...,
+                   budget: BudgetScopes | None = ...) -> AsyncIterator[AnswerEvent]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,8 @@ class ConversationService:
     async def ask(self, principal: Principal, conversation_id: str, question: str,
                   *, filters: Mapping[str, Any] | None = None) -> TurnResult:
         prepared = await self.prepare(principal, conversation_id, question, filters=filters)
-        answer = await self._asker.ask(prepared.request, principal=principal.name)
+        answer = await self._asker.ask(prepared.request, principal=principal.name,
+                                       budget=principal.budget())
         turn = await self.save(principal, prepared, answer)
         return TurnResult(conversation_id, turn, prepared.rewrite, answer)
 
@@ -165,7 +168,8 @@ class ConversationService:
         """The answer events of ``prepared`` (``events``: the ask stream of its request,
         e.g. wrapped for audit; default the asker's), text guaranteed, then ``TurnSaved``."""
         if events is None:
-            events = self._asker.ask_stream(prepared.request, principal=principal.name)
+            events = self._asker.ask_stream(prepared.request, principal=principal.name,
+                                            budget=principal.budget())
         async with aclosing(with_text(events)) as answered:  # type: ignore[type-var]
             async for event in answered:
                 yield event

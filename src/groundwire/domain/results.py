@@ -87,6 +87,9 @@ class Answer:
     record_id: str | None = None  # the answer record (monitoring), for feedback
     # passages the injection screen flagged before the prompt (answering/screening.py)
     flagged: tuple[Mapping[str, Any], ...] = ()
+    # budget scopes charged ({"charged": [...]}) or the exhausted one ({"exhausted": {scope,
+    # limit}}), see llm/budgets.py; None when no budget was consulted (no LLM, cache hit)
+    budget: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from groundwire.answering.service import ANONYMOUS, AnswerDone, AnswerEvent, AnswerService
 from groundwire.domain import IngestReport, SearchRequest
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.domain.documents import SourceItem
 from groundwire.embedding.base import Embedder
 from groundwire.errors import NotFound
@@ -132,15 +133,17 @@ class IndexEngine:
         """Hits, stage timings and the query vector for ``request`` (a physical index)."""
         return await self.retriever.retrieve(request)
 
-    async def answer(self, request: SearchRequest, *, principal: str = ANONYMOUS
-                     ) -> AnswerDone:
-        """The whole answer flow (``answering/service.py``) for a physical index."""
-        return await self.answers.answer(request, principal=principal)
+    async def answer(self, request: SearchRequest, *, principal: str = ANONYMOUS,
+                     budget: BudgetScopes | None = None) -> AnswerDone:
+        """The whole answer flow (``answering/service.py``) for a physical index; ``budget``
+        the scopes charged (default: ``principal`` alone)."""
+        return await self.answers.answer(request, principal=principal, budget=budget)
 
-    async def ask_stream(self, request: SearchRequest, *, principal: str = ANONYMOUS
+    async def ask_stream(self, request: SearchRequest, *, principal: str = ANONYMOUS,
+                         budget: BudgetScopes | None = None
                          ) -> AsyncIterator[AnswerEvent]:
         """``answer``, streamed: AnswerDelta / AnswerRestart events, then one AnswerDone."""
-        events = self.answers.ask_stream(request, principal=principal)
+        events = self.answers.ask_stream(request, principal=principal, budget=budget)
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for event in events:
                 yield event

@@ -89,7 +89,7 @@ class Tools:
         await self._check_index(gw, principal, index)
         request = SearchRequest(query=_text(question, "question"), index=index, top_k=10,
                                 filters=_filters(filters), access=principal.access())
-        answer = await gw.ask(request, principal=principal.name)
+        answer = await gw.ask(request, principal=principal.name, budget=principal.budget())
         await audit_query(gw.audit, principal, "ask", index=index,
                           question=redact_for_storage(question),
                           hits=[c.hit for c in answer.citations], record_id=answer.record_id,

@@ -11,12 +11,21 @@ counted in the same transaction that checks the limits (``Store.reserve_usage``)
 principal over budget never causes an upstream call, and the limits hold across API replicas
 because the counters live in PostgreSQL. Tokens and cost are added after the call, so one
 request may overshoot a token or cost limit by its own size; the next one is refused.
+
+A request may be charged to several scopes (``domain/budgets.py``: the principal, the API key
+``key:<id>``, the workflow ``workflow:<name>``). Every scope with limits is reserved in one
+transaction, all-or-nothing (``Store.reserve_usage_scopes``): when any is exhausted nothing is
+counted and the ``Reservation`` names that scope. Key and workflow scopes without configured
+limits are not charged (no counter rows). The principal is always charged, as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.llm.base import Usage
 from groundwire.settings import BudgetLimits, BudgetSettings, Price
 from groundwire.stores.base import PeriodLimit, Store
@@ -46,6 +55,28 @@ def seconds_until_reset(exhausted: str, now: datetime) -> int:
     return max(int((end - now).total_seconds()) + 1, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The outcome of ``BudgetGuard.reserve``: ``charged`` holds the counters one request was
+    counted in (usage is added to each after the call); when ``scope`` is set, that scope's
+    ``limit`` (``"<period> <measure>"``) is exhausted and nothing was counted."""
+
+    charged: tuple[str, ...] = ()
+    scope: str | None = None
+    limit: str | None = None
+
+    @property
+    def exhausted(self) -> str | None:
+        return None if self.scope is None else f"{self.scope} {self.limit}"
+
+    def as_json(self) -> dict[str, object]:
+        """What an answer (and its record) carries under ``budget``."""
+        out: dict[str, object] = {"charged": list(self.charged)}
+        if self.scope is not None:
+            out["exhausted"] = {"scope": self.scope, "limit": self.limit}
+        return out
+
+
 class BudgetGuard:
     def __init__(self, store: Store, settings: BudgetSettings) -> None:
         self._store = store
@@ -56,22 +87,44 @@ class BudgetGuard:
         return self._settings.over_budget
 
     def limits_for(self, principal: str) -> BudgetLimits:
+        """A principal's limits (its own entry, else the default)."""
         return self._settings.principals.get(principal, self._settings.default)
 
-    async def reserve(self, principal: str, now: datetime | None = None) -> str | None:
-        """Count one request; None when allowed, else what is exhausted (nothing counted)."""
-        now = now or datetime.now(UTC)
-        day, month = periods(now)
-        limits = self.limits_for(principal)
-        checks = [
-            PeriodLimit(day, limits.requests_per_day, limits.tokens_per_day, limits.cost_per_day),
-            PeriodLimit(month, limits.requests_per_month, limits.tokens_per_month,
-                        limits.cost_per_month),
-        ]
-        return await self._store.reserve_usage(principal, checks)
+    def _limits(self, kind: str, name: str) -> BudgetLimits | None:
+        if kind == "key":
+            return self._settings.api_keys.get(name)
+        if kind == "workflow":
+            return self._settings.workflows.get(name)
+        return self.limits_for(name)
 
-    async def record(self, principal: str, usage: Usage, cost: float,
-                     now: datetime | None = None) -> None:
+    def applicable(self, scopes: BudgetScopes | str) -> list[tuple[str, BudgetLimits]]:
+        """``(counter name, limits)`` of every scope of ``scopes`` with a budget: always the
+        principal; a key or workflow only with its own entry."""
+        if isinstance(scopes, str):
+            scopes = BudgetScopes(scopes)
+        found = ((counter, self._limits(kind, name)) for kind, name, counter in scopes.scopes())
+        return [(counter, limits) for counter, limits in found if limits is not None]
+
+    async def reserve(self, scopes: BudgetScopes | str,
+                      now: datetime | None = None) -> Reservation:
+        """Count one request in every applicable scope, or in none (see ``Reservation``)."""
         day, month = periods(now or datetime.now(UTC))
-        await self._store.add_usage(principal, [day, month], tokens=usage.total_tokens,
-                                    cost=cost)
+        checks = {
+            name: [PeriodLimit(day, limits.requests_per_day, limits.tokens_per_day,
+                               limits.cost_per_day),
+                   PeriodLimit(month, limits.requests_per_month, limits.tokens_per_month,
+                               limits.cost_per_month)]
+            for name, limits in self.applicable(scopes)
+        }
+        exhausted = await self._store.reserve_usage_scopes(checks)
+        if exhausted is not None:
+            return Reservation(scope=exhausted[0], limit=exhausted[1])
+        return Reservation(charged=tuple(checks))
+
+    async def record(self, charged: Sequence[str] | str, usage: Usage, cost: float,
+                     now: datetime | None = None) -> None:
+        """Add tokens and cost to each charged scope's day and month counters."""
+        day, month = periods(now or datetime.now(UTC))
+        scopes = [charged] if isinstance(charged, str) else list(charged)
+        await self._store.add_usage_scopes(scopes, [day, month], tokens=usage.total_tokens,
+                                           cost=cost)

@@ -80,10 +80,19 @@ def ask_record(
         latency_ms=timings.get("total"), provider=answer.provider, model=answer.model,
         prompt_id=answer.prompt_id, prompt_hash=answer.prompt_hash,
         index_generation=generation, cost=answer.cost,
-        usage=dict(answer.usage) if answer.usage else None, cached=answer.cached,
+        usage=record_usage(answer), cached=answer.cached,
         top_score=top_score(answer.hits), embedding_model=embedding_model,
         query_embedding=embedding,
     )
+
+
+def record_usage(answer: Answer) -> dict[str, Any] | None:
+    """The record's ``usage``: the answer's tokens plus, under ``budget``, the budget scopes
+    it was charged to or the one that was exhausted (``llm/budgets.py``)."""
+    usage: dict[str, Any] = dict(answer.usage) if answer.usage else {}
+    if answer.budget:
+        usage["budget"] = dict(answer.budget)
+    return usage or None
 
 
 class RecordWriter:

@@ -25,6 +25,7 @@ from groundwire.domain.access import (
     readers_for,
     user_token,
 )
+from groundwire.domain.budgets import BudgetScopes
 
 __all__ = ["SCOPES", "Access", "Principal", "readers_for"]
 
@@ -54,6 +55,11 @@ class Principal:
     def name(self) -> str:
         """Stable label for logs, budgets and audit: ``<tenant>/<user>``."""
         return f"{self.tenant}/{self.user}"
+
+    def budget(self, workflow: str | None = None) -> BudgetScopes:
+        """The budget scopes an answer for this caller is charged to: its principal, its API
+        key (by public id) and ``workflow`` (``domain/budgets.py``)."""
+        return BudgetScopes(self.name, key_id=self.key_id, workflow=workflow)
 
     def reader_tokens(self) -> tuple[str, ...]:
         tokens = [everyone_token(self.tenant), user_token(self.tenant, self.user)]

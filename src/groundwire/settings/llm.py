@@ -121,10 +121,21 @@ class BudgetSettings(_Section):
         default_factory=dict, description="Limits per principal `<tenant>/<user>` (e.g. "
         "`acme/bob`), overriding the default."
     )
+    api_keys: dict[str, BudgetLimits] = Field(
+        default_factory=dict, description="Limits per API key, keyed by its public key id "
+        "(the first column of `groundwire keys list`; e.g. `[budgets.api_keys.3f9c0a1b2d4e]`),"
+        " checked in addition to the key user's principal limits. Keys without an entry have "
+        "no budget of their own."
+    )
+    workflows: dict[str, BudgetLimits] = Field(
+        default_factory=dict, description="Limits per workflow, keyed by its name (e.g. "
+        "`[budgets.workflows.zendesk-support]`), checked in addition to its service "
+        "principal's. Workflows without an entry have no budget of their own."
+    )
     over_budget: Literal["degrade", "reject"] = Field(
         "degrade",
-        description="Over budget: answer extractively (degraded, no upstream call) or reject "
-        "with HTTP 429.",
+        description="Over budget (any scope: principal, API key or workflow): answer "
+        "extractively (degraded, no upstream call) or reject with HTTP 429.",
     )
 
 

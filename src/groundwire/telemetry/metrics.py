@@ -12,6 +12,11 @@ Contract:
 * Answers are counted once, from the final ``Answer`` (outcome, degraded reason, upstream
   attempts, cache hit or miss, tokens and cost). A cached answer carries the usage of the
   call that produced it; it is counted as a cache hit and adds no tokens, cost or attempts.
+* Budget scopes of their own (API keys ``key``, workflows ``workflow``; ``llm/budgets.py``)
+  are counted from the answer's ``budget``: requests, tokens and cost charged to each and
+  answers degraded because one was exhausted, labelled ``kind`` and ``scope`` (the public key
+  id or workflow name, never a secret). Principals are not labelled (one series per user
+  would be unbounded); their usage is in the ``usage_counters`` table and the records.
 * Query requests shed by admission control (``api/admission.py``) are counted by route
   (``count_shed``; ``groundwire_requests_shed_total``).
 * Items the background batch writers dead-letter (``stores/batch_writer.py``) are counted
@@ -32,6 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from groundwire.domain.budgets import scope_kind
 from groundwire.stores.base import IndexStats
 
 LATENCY_BUCKETS = (
@@ -101,6 +107,24 @@ class Metrics:
             "groundwire_llm_cost", "LLM cost (in the price table's currency) by provider and "
             "model.", ["provider", "model"], registry=reg,
         )
+        self.budget_requests = Counter(
+            "groundwire_budget_requests", "Answers charged to an API key or workflow budget "
+            "(one upstream reservation each), by scope kind (key, workflow) and scope (key "
+            "id, workflow name).", ["kind", "scope"], registry=reg,
+        )
+        self.budget_tokens = Counter(
+            "groundwire_budget_tokens", "LLM tokens charged to an API key or workflow budget.",
+            ["kind", "scope"], registry=reg,
+        )
+        self.budget_cost = Counter(
+            "groundwire_budget_cost", "LLM cost charged to an API key or workflow budget.",
+            ["kind", "scope"], registry=reg,
+        )
+        self.budget_exhausted = Counter(
+            "groundwire_budget_exhausted", "Answers degraded because this budget scope "
+            "(principal, key or workflow; principals unlabelled) was exhausted.",
+            ["kind", "scope"], registry=reg,
+        )
         self.dead_letters = Counter(
             "groundwire_writer_dead_letters",
             "Items a background batch writer (audit, records) could not store, by writer and "
@@ -168,6 +192,7 @@ class Metrics:
             self.cache.labels("hit" if answer.cached else "miss").inc()
         if answer.cached:
             return
+        self._observe_budget(answer)
         for attempt in answer.attempts:
             provider, outcome = str(attempt.get("provider")), str(attempt.get("outcome"))
             self.llm_calls.labels(provider, outcome).inc()
@@ -181,6 +206,23 @@ class Metrics:
             self.tokens.labels(answer.provider, model, "completion").inc(
                 max(0, int(usage.get("completion_tokens") or 0)))
             self.cost.labels(answer.provider, model).inc(max(0.0, float(answer.cost or 0.0)))
+
+    def _observe_budget(self, answer: Any) -> None:
+        budget = answer.budget or {}
+        exhausted = budget.get("exhausted")
+        if exhausted:
+            kind, scope = scope_kind(str(exhausted.get("scope")))
+            self.budget_exhausted.labels(kind, "" if kind == "principal" else scope).inc()
+        usage = answer.usage or {}
+        tokens = max(0, int(usage.get("prompt_tokens") or 0)
+                     + int(usage.get("completion_tokens") or 0))
+        for counter in budget.get("charged", ()):
+            kind, scope = scope_kind(str(counter))
+            if kind == "principal":
+                continue
+            self.budget_requests.labels(kind, scope).inc()
+            self.budget_tokens.labels(kind, scope).inc(tokens)
+            self.budget_cost.labels(kind, scope).inc(max(0.0, float(answer.cost or 0.0)))
 
     # ---------------------------------------------------------------- scrape
     async def render(

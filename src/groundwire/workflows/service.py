@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from groundwire.domain import Answer, SearchRequest
+from groundwire.domain.budgets import BudgetScopes
 from groundwire.errors import (
     BudgetExceeded,
     InvalidRequest,
@@ -74,7 +75,8 @@ class WorkflowHost(Protocol):
     @property
     def telemetry(self) -> Telemetry: ...
 
-    async def ask(self, request: SearchRequest, *, principal: str = ...) -> Answer: ...
+    async def ask(self, request: SearchRequest, *, principal: str = ...,
+                  budget: BudgetScopes | None = ...) -> Answer: ...
 
     def job_service(self) -> JobService: ...
 
@@ -173,7 +175,8 @@ class WorkflowService:
         try:
             answer = await self.host.ask(
                 SearchRequest(query=question, index=cfg.index, top_k=cfg.top_k,
-                              access=principal.access()), principal=principal.name)
+                              access=principal.access()), principal=principal.name,
+                budget=principal.budget(workflow=cfg.name))
         except BudgetExceeded as exc:  # over budget with budgets.over_budget = "reject"
             self._count(cfg.name, "review")
             return await self.store.update_workflow_event(row["id"], {

@@ -127,7 +127,7 @@ def followup_rewriter(gw: Groundwire, principal: Principal) -> FollowupRewriter:
     llm = gw.answers.llm
     if llm is None:
         return FollowupRewriter()
-    return FollowupRewriter(llm.chain, RewriteBudget(llm, gw.store, principal.name))
+    return FollowupRewriter(llm.chain, RewriteBudget(llm, gw.store, principal.budget()))
 
 
 @router.post("", response_model=ConversationOut, status_code=201, responses=ERRORS,
@@ -204,12 +204,14 @@ async def ask_turn(
     await tenant_index(gw, principal, prepared.request.index)
     if body.stream:
         events = audited(gw, principal, "conversation.ask", prepared.request,
-                         gw.ask_stream(prepared.request, principal=principal.name))
+                         gw.ask_stream(prepared.request, principal=principal.name,
+                                       budget=principal.budget()))
         head = sse({"question": prepared.question, "rewritten_query": prepared.rewrite.query,
                     "rewriter": prepared.rewrite.method}, event="rewrite")
         return await primed_stream(_frames(head, conversations.stream(principal, prepared,
                                                                      events)))
-    answer = await gw.ask(prepared.request, principal=principal.name)
+    answer = await gw.ask(prepared.request, principal=principal.name,
+                          budget=principal.budget())
     await audit_answer(gw, principal, "conversation.ask", prepared.request, answer)
     turn = await conversations.save(principal, prepared, answer)
     return MessageOut(conversation_id=conversation_id, turn=turn_out(turn),

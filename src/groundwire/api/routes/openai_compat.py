@@ -122,7 +122,7 @@ async def chat_completions(
         frames = _chunks(gw, request, principal, completion_id, created, body.model,
                          include_usage, rewrite)
         return await primed_stream(frames)
-    answer = await gw.ask(request, principal=principal.name)
+    answer = await gw.ask(request, principal=principal.name, budget=principal.budget())
     await audit_answer(gw, principal, "chat.completion", request, answer)
     return {
         "id": completion_id, "object": "chat.completion", "created": created,
@@ -149,7 +149,8 @@ async def _chunks(
 
     started = False
     events = audited(gw, principal, "chat.completion", request,
-                     gw.ask_stream(request, principal=principal.name))
+                     gw.ask_stream(request, principal=principal.name,
+                                   budget=principal.budget()))
     async for event in with_text(events):  # an abstention streams no tokens of its own
         if not started:
             started = True

@@ -66,8 +66,9 @@ async def ask(
     )
     if body.stream:
         return await primed_stream(_ask_frames(audited(
-            gw, principal, "ask", request, gw.ask_stream(request, principal=principal.name))))
-    answer = await gw.ask(request, principal=principal.name)
+            gw, principal, "ask", request, gw.ask_stream(request, principal=principal.name,
+                                                budget=principal.budget()))))
+    answer = await gw.ask(request, principal=principal.name, budget=principal.budget())
     await audit_answer(gw, principal, "ask", request, answer)
     return answer_out(answer)
 

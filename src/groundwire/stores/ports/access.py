@@ -3,7 +3,7 @@ counters (budgets), rate-limit buckets and the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,16 +19,28 @@ class UsageStore(Protocol):
     * ``reserve_usage``: atomically (across processes), when every period's counters are
       below its limits, count one request in each and return None; otherwise change nothing
       and return what is exhausted, e.g. ``"day:2026-11-26 tokens"``.
-    * ``add_usage`` adds tokens and cost to each period's counters (creating them).
-    * ``usage``: ``{period: {requests, tokens, cost}}`` of one principal.
+    * ``reserve_usage_scopes``: the same for several scopes (principal, ``key:<id>``,
+      ``workflow:<name>``) in one transaction, all-or-nothing: when any period of any scope is
+      exhausted nothing is counted anywhere and ``(scope, "<period> <measure>")`` is returned.
+    * ``add_usage`` adds tokens and cost to each period's counters (creating them);
+      ``add_usage_scopes`` to those of every scope, in one statement.
+    * ``usage``: ``{period: {requests, tokens, cost}}`` of one principal (or scope).
     """
 
     async def reserve_usage(
         self, principal: str, limits: Sequence[PeriodLimit]
     ) -> str | None: ...
 
+    async def reserve_usage_scopes(
+        self, limits: Mapping[str, Sequence[PeriodLimit]]
+    ) -> tuple[str, str] | None: ...
+
     async def add_usage(
         self, principal: str, periods: Sequence[str], *, tokens: int, cost: float
+    ) -> None: ...
+
+    async def add_usage_scopes(
+        self, scopes: Sequence[str], periods: Sequence[str], *, tokens: int, cost: float
     ) -> None: ...
 
     async def usage(self, principal: str) -> dict[str, dict[str, float]]: ...
