@@ -104,13 +104,16 @@ def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<u4").astype(np.uint32)
 
 
-def band_keys(sig: np.ndarray) -> list[int]:
-    """One signed 64-bit LSH key per band of ``BAND_ROWS`` values (see the module doc)."""
+def band_keys(sig: np.ndarray, salt: bytes = b"") -> list[int]:
+    """One signed 64-bit LSH key per band of ``BAND_ROWS`` values (see the module doc).
+    ``salt`` scopes the keys (the store salts them with the index and tenant, so a lookup
+    meets only documents that may be compared at all)."""
     keys = []
     values = sig.astype("<u4")
     for band in range(len(values) // BAND_ROWS):
         chunk = values[band * BAND_ROWS : (band + 1) * BAND_ROWS].tobytes()
-        digest = hashlib.blake2b(band.to_bytes(2, "little") + chunk, digest_size=8).digest()
+        digest = hashlib.blake2b(salt + band.to_bytes(2, "little") + chunk,
+                                 digest_size=8).digest()
         keys.append(int.from_bytes(digest, "little", signed=True))
     return keys
 
@@ -126,6 +129,10 @@ class Member:
     newness: tuple[Any, ...] | None
     group: Hashable
     signature: np.ndarray
+    bands: Sequence[int] = ()  # its band keys when already known (else computed)
+
+    def keys(self) -> Sequence[int]:
+        return self.bands or band_keys(self.signature)
 
 
 def plan_marks(new: Sequence[Member], kept: Sequence[Member], threshold: float) -> dict[int, int]:
@@ -142,8 +149,9 @@ def plan_marks(new: Sequence[Member], kept: Sequence[Member], threshold: float) 
     members = {m.id: m for m in (*kept, *new) if m.newness is not None}
     new = [m for m in new if m.newness is not None]
     buckets: dict[tuple[Hashable, int], list[int]] = {}
+    keys = {m.id: m.keys() for m in members.values()}  # all computed alike (same salt)
     for m in members.values():
-        for key in band_keys(m.signature):
+        for key in keys[m.id]:
             buckets.setdefault((m.group, key), []).append(m.id)
     parent: dict[int, int] = {}
 
@@ -155,7 +163,7 @@ def plan_marks(new: Sequence[Member], kept: Sequence[Member], threshold: float) 
 
     touched: set[int] = set()
     for m in new:
-        for key in band_keys(m.signature):
+        for key in keys[m.id]:
             for other in buckets[(m.group, key)]:
                 if other != m.id and find(other) != find(m.id) and similarity(
                         m.signature, members[other].signature) >= threshold:

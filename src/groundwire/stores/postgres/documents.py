@@ -150,7 +150,7 @@ class PostgresDocuments(PostgresVectorIndexes, PostgresDuplicates):
             [(index, doc.source_id, doc.uri, doc.title, doc.media_type, doc.content_hash,
               doc.pipeline_fingerprint, doc.modified_at, doc.size_bytes,
               json.dumps(dict(doc.metadata), default=str), doc.tenant, list(doc.readers),
-              *minhash_columns(doc.minhash))
+              *minhash_columns(doc.minhash, index, doc.tenant))
              for doc in documents],
             returning=True,
         )
