@@ -107,3 +107,20 @@ def test_embedder_export_rejects_an_unknown_quantisation() -> None:
     result = CliRunner().invoke(app, ["embedder", "export", "-q", "int4", "--json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "request.invalid"
+
+
+def test_pii_recognizers_do_not_import_torch_or_transformers() -> None:
+    """Presidio's GPU probe and spaCy's thinc import torch (and Presidio transformers) when
+    installed, as they are in the dev venv: a fresh interpreter builds the recognizers and
+    must hold neither (issue 23: ~330 MB in every server that redacts text)."""
+    import subprocess
+
+    script = ("import sys\n"
+              "from groundwire.safety.pii_recognizers import _recognizers\n"
+              "assert _recognizers()\n"
+              "print(sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PRESIDIO_DEVICE"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['spacy']"  # spaCy loads (Presidio needs it); torch does not
