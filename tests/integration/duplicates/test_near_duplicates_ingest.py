@@ -1,8 +1,8 @@
 """Near-duplicates at ingest on the real embedded PostgreSQL (fake embedder: fast): the older
 of two near-identical documents is marked ``duplicate_of`` the newer and left out of search
 (keyword and vector side); different reader sets are never marked; deleting the newer one
-makes the older searchable again; a distinct document is never marked;
-``include_in_search`` searches duplicates too (another keyword snapshot)."""
+(or changing its readers) makes the older searchable again; a distinct document is never
+marked; ``include_in_search`` searches duplicates too (another keyword snapshot)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,12 @@ async def test_different_readers_or_equal_times_are_never_marked(
             item("copy-a.txt", text + " Copy.", 2022), item("copy-b.txt", text + " Copy.", 2022)]
     async with build_app(make_settings(embedding={"provider": "fake"})) as gw:
         await gw.ingest_items(docs, index="default", source=("test", "memory"))
-    found = marks(database_url)
+        found = marks(database_url)
+        # the kept document's readers change: its duplicates are searchable again
+        kept = await gw.store.documents_by_uri("default", ["everyone/policy.txt"],
+                                               tenant="default")
+        await gw.store.set_readers(kept[0].id, ["t:default:group:legal"])
+        assert set(marks(database_url).values()) == {None}
     assert found["finance/policy.txt"] is None  # same text, other readers: both searchable
     # copy-a/copy-b: equal modified times (neither is newer), each marked only for the newer
     # document everyone reads

@@ -17,13 +17,15 @@ class KeywordCorpus(Generations, Protocol):
     """What the in-process BM25 index (``retrieval/keyword.py``) is derived from.
 
     * ``keyword_corpus(index, tenant)`` is (generation, every chunk of an ``indexed``
-      document of ``index``, of ``tenant`` when given), read in one snapshot: the chunks are
+      document of ``index``, of ``tenant`` when given, not marked as a near-duplicate unless
+      the store includes those), read in one snapshot: the chunks are
       exactly those of that generation, in chunk-id order. The generation returned is never
       older than one ``generation(index)`` returned before the call.
     * ``index_epoch(index)`` is an opaque id fixed when the index was created: equal epochs
       and generations mean the same searchable content, also across processes and restarts,
-      while a dropped and re-created index (or another database) has another epoch.
-      ``NotFound`` for an unknown index.
+      while a dropped and re-created index (or another database) has another epoch, and so
+      does a store configured to search near-duplicates too (``include_duplicates``: its
+      corpus differs). ``NotFound`` for an unknown index.
     """
 
     async def keyword_corpus(
@@ -38,9 +40,10 @@ class VectorSearch(Protocol):
     """Dense retrieval over stored embeddings.
 
     * ``vector_search`` returns up to ``k`` (chunk id, cosine similarity) of ``indexed``
-      documents of ``index`` embedded by ``model_id``, best first; ``filters`` (``uri_prefix``,
-      ``media_type``, ``metadata`` containment) and ``access`` apply inside the scan, so ``k``
-      rows come back whenever ``k`` matching readable ones exist. An unknown model gives [];
+      documents of ``index`` (near-duplicates left out, as in ``keyword_corpus``) embedded
+      by ``model_id``, best first; ``filters`` (``uri_prefix``, ``media_type``, ``metadata``
+      containment) and ``access`` apply inside the scan, so ``k`` rows come back whenever
+      ``k`` matching readable ones exist. An unknown model gives [];
       a vector of the wrong dimension raises ``InvalidRequest``.
     * ``vector_scores`` is the exact similarity to each given chunk of ``index`` (those
       indexed, embedded and readable; others are absent).
