@@ -124,3 +124,28 @@ def test_pii_recognizers_do_not_import_torch_or_transformers() -> None:
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "['spacy']"  # spaCy loads (Presidio needs it); torch does not
+
+
+def test_a_valid_cached_export_gains_tokenizer_and_manifest_without_torch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``export_model`` on an already exported model (an older cache without a manifest)
+    completes the folder without re-exporting, so a model-package-less server finds it."""
+    monkeypatch.setitem(sys.modules, "torch", None)  # re-exporting would fail loudly
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights")
+    (model / "tokenizer.json").write_text('{"tok": 1}')
+    cache = tmp_path / "cache"
+    target = onnx.cached_model_file(model, cache, "int8")
+    built = tmp_path / "built.onnx"
+    built.write_bytes(b"an exported graph")
+    onnx._atomic_place(built, target)
+
+    assert onnx.export_model(model, cache, "int8", model_name="all-MiniLM-L6-v2") == target
+    assert (target.parent / "tokenizer.json").read_text() == '{"tok": 1}'
+    assert model_files.read_manifest(target.parent) == {
+        "model": "all-MiniLM-L6-v2", "format": onnx.EXPORT_FORMAT, "quantizations": ["int8"],
+        "source": "model"}
+    assert model_files.find_prepared_export(cache, "all-MiniLM-L6-v2", "int8",
+                                            onnx.EXPORT_FORMAT) == target.parent
+    assert not list(target.parent.glob("*.tmp"))

@@ -29,6 +29,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -105,24 +106,26 @@ def _atomic_place(source: Path, target: Path) -> None:
 
 def _write_manifest(folder: Path, model_path: Path, model_name: str,
                     quantization: Quantization) -> None:
-    """Make ``folder`` self-contained: the tokenizer and ``export.json`` (atomic writes)."""
+    """Make ``folder`` self-contained: the tokenizer and ``export.json`` (atomic writes under
+    unique temporary names, so concurrent processes exporting the same model do not collide)."""
     import json
-    import shutil
+
+    def place(target: Path, data: bytes) -> None:
+        handle, tmp = tempfile.mkstemp(dir=folder, prefix=target.name + ".", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
 
     tokenizer = folder / "tokenizer.json"
     if not tokenizer.is_file():
-        tmp = folder / "tokenizer.json.tmp"
-        shutil.copyfile(model_path / "tokenizer.json", tmp)
-        os.replace(tmp, tokenizer)
+        place(tokenizer, (model_path / "tokenizer.json").read_bytes())
     manifest = read_manifest(folder) or {}
     quantizations = sorted(set(manifest.get("quantizations", [])) | {quantization})
     if manifest.get("model") == model_name and manifest.get("quantizations") == quantizations:
         return
     data = {"model": model_name, "format": EXPORT_FORMAT, "quantizations": quantizations,
             "source": model_path.name}
-    tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST)
+    place(folder / MANIFEST, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def export_model(model_path: Path, cache_dir: Path, quantization: Quantization = "int8",
@@ -135,7 +138,9 @@ def export_model(model_path: Path, cache_dir: Path, quantization: Quantization =
     target = cached_model_file(model_path, cache_dir, quantization)
     if _valid(target):
         if model_name is not None:
-            _write_manifest(target.parent, model_path, model_name, quantization)
+            # Only a model-package-less server needs the manifest: a read-only cache serves.
+            with contextlib.suppress(OSError):
+                _write_manifest(target.parent, model_path, model_name, quantization)
         return target
     try:
         import torch
