@@ -57,8 +57,8 @@ class PhraseIndex:
         lengths = np.array([len(p) for p in per_doc], dtype=np.float64)
         if not n or not lengths.sum():
             empty = np.zeros(0, dtype=np.int64)
-            return cls(vocab_size, n, empty, np.zeros(0, dtype=np.float32), empty,
-                       np.zeros(1, dtype=np.int64))
+            return cls(vocab_size, n, empty, np.zeros(0, dtype=np.float32),
+                       np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64))
         all_keys = np.concatenate(per_doc)
         docs = np.repeat(np.arange(n, dtype=np.int64), lengths.astype(np.int64))
         # term frequency per (pair, doc): unique over the combined (term, doc) code.
@@ -72,7 +72,7 @@ class PhraseIndex:
         norm = k1 * (1.0 - b + b * lengths[doc_of] / avg)
         data = (idf[term_of] * tf / (tf + norm)).astype(np.float32)
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        return cls(vocab_size, n, keys, data, doc_of.astype(np.int64), indptr)
+        return cls(vocab_size, n, keys, data, doc_of.astype(np.int32), indptr)
 
     def scores(self, query_ids: Sequence[int]) -> np.ndarray:
         """Phrase BM25 of every chunk for the query's adjacent pairs (a repeated pair counts
