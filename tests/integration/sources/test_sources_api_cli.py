@@ -125,6 +125,16 @@ def test_sources_api(server: LiveServer, tmp_path: Path) -> None:
         assert error_code(client.post("/v1/sources", headers=acme, json={
             "name": "env", "type": "web", "options": {"url": "env:HOME"}}), 403) \
             == "auth.forbidden"
+        # The server's own reach (sources/reach.py): the embedded database's socket, the
+        # metadata address, a bucket through the server's credentials.
+        for reach in ({"type": "sql", "options": {
+                          "url": "postgresql+psycopg://postgres@/groundwire?host=/tmp/x",
+                          "query": "SELECT key_hash FROM api_keys"}},
+                      {"type": "web", "options": {"url": "http://169.254.169.254/latest/"}},
+                      {"type": "s3", "options": {"bucket": "private-docs"}}):
+            refused = client.post("/v1/sources", headers=acme, json={"name": "reach", **reach})
+            assert error_code(refused, 403) == "auth.forbidden", reach
+        assert client.get("/v1/sources", headers=acme).json()["sources"] == []
 
         removed = client.delete("/v1/sources/handbook", headers=operator)
         assert removed.status_code == 200 and removed.json()["documents_deleted"] == 3

@@ -24,6 +24,7 @@ from groundwire.app import Groundwire
 from groundwire.errors import Forbidden
 from groundwire.security.principal import Principal
 from groundwire.sources.errors import SourceUnreachable
+from groundwire.sources.reach import refusal
 from groundwire.sources.service import SourceService
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
@@ -108,8 +109,9 @@ def _check_reach(body: SourceBody, principal: Principal, gw: Groundwire) -> None
         check_ingest_path(options["repo"], principal, gw)
     if body.type == "git" and options.get("cache_dir") is not None:
         raise Forbidden("only the operator may choose a git cache_dir")
-    if body.type == "sql" and str(options.get("url", "")).startswith("sqlite"):
-        raise Forbidden("only the operator may read sqlite files on the server")
+    reason = refusal(body.type, options)
+    if reason is not None:  # the server's own reach: sources/reach.py
+        raise Forbidden(f"only the operator may add a source that reaches {reason}")
 
 
 @router.post("", status_code=201, response_model=SourceOut, responses=_ERRORS,
