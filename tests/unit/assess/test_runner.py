@@ -60,17 +60,17 @@ async def test_records_file_sidecars_and_progress(tmp_path: Path) -> None:
     )
 
     counts = report["counts"]
-    # 7 records + note.txt + bad.jsonl's first record + bad.jsonl itself (failed); the
-    # sidecar is not a document.
+    # 7 records + note.txt + bad.jsonl's first record + its bad second record (failed, as a
+    # document of its own: bad.jsonl#line-2); the sidecar is not a document.
     assert counts["documents"] == 10
     assert counts["empty"] == 1 and counts["failed"] == 1
     failed = [
         f for f in report["dimensions"]["parseability"]["findings"] if f["severity"] == "critical"
     ]
     assert [(f["kind"], f["locations"][0]["uri"]) for f in failed] == [
-        ("parse.record_invalid", "bad.jsonl")
+        ("parse.record_invalid", "bad.jsonl#line-2")
     ]
-    # Records 0, 2, 4 (empty acl), "blank", bad.jsonl#1 and bad.jsonl have no permissions.
+    # Records 0, 2, 4 (empty acl), "blank" and both of bad.jsonl's have no permissions.
     assert counts["no_acl_documents"] == 6
     assert stages[-1] == ("done", 10, 10)
     assert ("read", 10, 10) in stages
