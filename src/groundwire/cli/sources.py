@@ -53,7 +53,7 @@ def _service(gw: Any) -> Any:
 def source_add(
     name: Annotated[str, typer.Argument(help="Source name (a-z, 0-9, '.', '_', '-').")],
     type_: Annotated[str, typer.Argument(metavar="TYPE", help="Connector: folder, git, web, "
-                                         "sql or a plug-in's.")],
+                                         "sql, s3, confluence, zendesk or a plug-in's.")],
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Connector option KEY=VALUE (repeatable; JSON values allowed; "
         "credentials as env:VAR or file:/path).")] = None,

@@ -36,7 +36,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 class SourceBody(BaseModel):
     name: str = Field(min_length=1, max_length=64, description="a-z, 0-9, '.', '_', '-'")
     type: str = Field(min_length=1, max_length=64, description="Connector: folder, git, "
-                      "web, sql or a plug-in's")
+                      "web, sql, s3, confluence, zendesk or a plug-in's")
     options: dict[str, Any] = Field(default_factory=dict, description="Connector options; "
                                     "credentials only as env:VAR or file:/path")
     index: str = Field("default", min_length=1, max_length=64)
