@@ -14,6 +14,7 @@ from groundwire.answering.screening import EXCLUDE_SCORE, screen_passages
 from groundwire.answering.service import AnswerService, LLMAnswering
 from groundwire.answering.verification import CitationVerifier
 from groundwire.domain import Answer, Hit, SearchRequest
+from groundwire.llm.budgets import Reservation
 from groundwire.llm.chain import ChainOutcome
 from groundwire.llm.prompts import GROUNDED_ANSWER_V1, pack_prompt
 from groundwire.llm.provider import Completion, Usage
@@ -113,8 +114,8 @@ class _Extractive:
 class _Budgets:
     over_budget = "degrade"
 
-    async def reserve(self, principal: str) -> None:
-        return None
+    async def reserve(self, scopes: Any) -> Reservation:
+        return Reservation(charged=("t/u",))
 
     async def record(self, *args: Any) -> None:
         return None
