@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2  # bump when the tokenizer, the scoring or the layout below changes (2: phrases)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_LOAD_LOCK = threading.Lock()  # see KeywordSnapshots.load
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,14 @@ class KeywordSnapshots:
 
     def load(self, key: SnapshotKey) -> Bm25Index | None:
         """The snapshot of exactly ``key``, memory-mapped; None when there is none or it
-        cannot be read (then the caller rebuilds from the store)."""
+        cannot be read (then the caller rebuilds from the store). Loads run one at a time in
+        a process: reading an ``.npy`` header calls ``ast.literal_eval``, and CPython 3.11's
+        AST constructor is not safe from two threads at once ("AST constructor recursion
+        depth mismatch", seen when several indexes refreshed together)."""
+        with _LOAD_LOCK:
+            return self._load(key)
+
+    def _load(self, key: SnapshotKey) -> Bm25Index | None:
         import bm25s
 
         where = self.path(key)
