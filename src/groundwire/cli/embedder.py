@@ -3,10 +3,12 @@ torch. Registered in ``cli/main.py``.
 
 Run it once where ``groundwire[torch]`` is installed (``make install``, an image build step):
 it exports the configured model (``embedding.model`` / ``embedding.model_path``, default the
-bundled MiniLM) to ONNX, int8 by default, into the ONNX cache (``$XDG_CACHE_HOME`` or
-``~/.cache``, ``/groundwire/onnx``; ``--cache-dir`` to choose) with a sha256 checksum, the
-tokenizer and a manifest. Copy that folder to a plain ``pip install groundwire`` and serve with
-``embedding.provider = "onnx"``. A valid cached export is reused, not rebuilt.
+bundled MiniLM) to ONNX at the quantisation ``embedding.provider`` serves (fp32 for the
+default ``onnx-fp32``, int8 for ``onnx``) unless ``-q`` says otherwise, into the ONNX cache
+(``$XDG_CACHE_HOME`` or ``~/.cache``, ``/groundwire/onnx``; ``--cache-dir`` to choose) with a
+sha256 checksum, the tokenizer and a manifest. Copy that folder to a plain ``pip install
+groundwire`` and serve with the same ``embedding.provider``. A valid cached export is reused,
+not rebuilt.
 """
 
 from __future__ import annotations
@@ -26,14 +28,15 @@ embedder_app = typer.Typer(help="Prepare the embedding model (ONNX export for to
 
 Quantization = Literal["int8", "fp32"]
 QUANTIZATIONS = ("int8", "fp32")
+PROVIDER = {"int8": "onnx", "fp32": "onnx-fp32"}  # the provider that serves each export
 
 
 @embedder_app.command("export")
 def embedder_export(
     quantization: Annotated[list[str] | None, typer.Option(
         "--quantization", "-q",
-        help="int8 (embedding.provider onnx, the default) or fp32 (onnx-fp32); repeat for "
-        "both.")] = None,
+        help="fp32 (embedding.provider onnx-fp32) or int8 (onnx); repeat for both. Default: "
+        "the one the configured provider serves.")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
         "--cache-dir", help="Export folder root (default: the ONNX cache the server reads, "
         "$XDG_CACHE_HOME/groundwire/onnx or ~/.cache/groundwire/onnx).")] = None,
@@ -45,12 +48,13 @@ def embedder_export(
     from groundwire.embedding.onnx import _sha256, export_model, model_id_for
 
     try:
-        wanted = list(dict.fromkeys(quantization or ["int8"]))
-        bad = [q for q in wanted if q not in QUANTIZATIONS]
+        bad = [q for q in quantization or [] if q not in QUANTIZATIONS]
         if bad:
             raise InvalidRequest(f"--quantization must be int8 or fp32, not {', '.join(bad)}")
         settings = load_cli_settings(config)
         embedding = settings.embedding
+        served = "int8" if embedding.provider == "onnx" else "fp32"
+        wanted = list(dict.fromkeys(quantization or [served]))
         model_path = Path(embedding.model_path) if embedding.model_path else bundled_model_path()
         root = cache_dir or default_cache_dir()
         done: list[dict[str, Any]] = []
@@ -72,4 +76,7 @@ def embedder_export(
     for row in done:
         typer.echo(f"{row['model_id']}: {row['file']} ({row['bytes'] / 1e6:.1f} MB, "
                    f"sha256 {str(row['sha256'])[:16]}...)")
-    typer.echo(f"serve without torch: embedding.provider = \"onnx\" with this folder in {root}")
+    providers = " or ".join(f'"{PROVIDER[str(row["model_id"]).rsplit("-", 1)[-1]]}"'
+                            for row in done)
+    typer.echo(f"serve without torch: embedding.provider = {providers} with this folder in "
+               f"{root}")

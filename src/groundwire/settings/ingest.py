@@ -13,11 +13,13 @@ from groundwire.settings.ocr import OcrSettings
 
 class EmbeddingSettings(_Section):
     provider: str = Field(
-        "sentence-transformers",
-        description="Embedder implementation by registered name: 'sentence-transformers' "
-        "(local model directory, torch), 'onnx' (the same model exported to ONNX Runtime, int8; "
-        "no torch at serve time), 'onnx-fp32', or 'fake' (hash-seeded, unit tests only); "
-        "plugins add more.",
+        "onnx-fp32",
+        description="Embedder implementation by registered name: 'onnx-fp32' (the model "
+        "exported once to ONNX Runtime: the same vectors as torch, no torch at serve time; "
+        "`groundwire embedder export` prepares it ahead), 'onnx' (the same export quantised to "
+        "int8: faster, cosine 0.995 to fp32), 'sentence-transformers' (the model directory "
+        "through torch: the groundwire[torch] extra), or 'fake' (hash-seeded, unit tests "
+        "only); plugins add more. Each has its own model id, so a change re-embeds.",
     )
     model: str = Field(
         "all-MiniLM-L6-v2",

@@ -72,7 +72,8 @@ def served(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
     work = tmp_path_factory.mktemp("torchfree")
     xdg = work / "xdg"
     exported = subprocess.run(
-        [str(Path(sys.executable).parent / "groundwire"), "embedder", "export", "--json"],
+        [str(Path(sys.executable).parent / "groundwire"), "embedder", "export", "-q", "int8",
+         "--json"],
         env={**clean_env(), "XDG_CACHE_HOME": str(xdg)}, cwd=work,
         capture_output=True, text=True, timeout=600)
     assert exported.returncode == 0, exported.stderr[-2000:]
