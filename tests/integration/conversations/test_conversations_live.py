@@ -13,7 +13,7 @@ two users of one tenant, and the official ``openai`` SDK as the client.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -122,11 +122,22 @@ def test_another_user_gets_404_and_the_owner_can_rename_and_delete(
         assert ann.get(url).status_code == 404
 
 
-def _openai(server: LiveServer, key: str) -> Any:
+@pytest.fixture
+def openai_client(server: LiveServer) -> Iterator[Callable[[str], Any]]:
+    """An ``openai.OpenAI`` client per key, closed after the test (an unclosed client's pooled
+    socket surfaces later as an unraisable ResourceWarning that fails another test)."""
     import openai
 
-    return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=key, max_retries=0,
-                         timeout=120)
+    made: list[Any] = []
+
+    def make(key: str) -> Any:
+        made.append(openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=key,
+                                  max_retries=0, timeout=120))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
 
 
 def _streamed(client: Any, messages: list[dict[str, str]]) -> tuple[str, dict[str, Any]]:
@@ -141,9 +152,9 @@ def _streamed(client: Any, messages: list[dict[str, str]]) -> tuple[str, dict[st
 
 @pytest.mark.parametrize("question", [FIRST, OFF_TOPIC], ids=["answer", "abstention"])
 def test_openai_sdk_streamed_and_plain_carry_the_same_content(
-    server: LiveServer, keys: dict[str, str], question: str
+    openai_client: Callable[[str], Any], keys: dict[str, str], question: str
 ) -> None:
-    client = _openai(server, keys["ann"])
+    client = openai_client(keys["ann"])
     messages = [{"role": "user", "content": question}]
     plain = client.chat.completions.create(model="groundwire", messages=messages)
     content = plain.choices[0].message.content
@@ -156,9 +167,9 @@ def test_openai_sdk_streamed_and_plain_carry_the_same_content(
 
 
 def test_openai_sdk_followup_uses_the_earlier_messages(
-    server: LiveServer, keys: dict[str, str]
+    openai_client: Callable[[str], Any], keys: dict[str, str]
 ) -> None:
-    client = _openai(server, keys["ann"])
+    client = openai_client(keys["ann"])
     messages = [{"role": "system", "content": "Be brief."},
                 {"role": "user", "content": FIRST},
                 {"role": "assistant", "content": "With AES-256-GCM at rest [1]."},
@@ -173,16 +184,17 @@ def test_openai_sdk_followup_uses_the_earlier_messages(
     assert streamed_extension["rewritten_query"] == extension["rewritten_query"]
 
 
-def test_openai_sdk_errors_are_coded(server: LiveServer, keys: dict[str, str]) -> None:
+def test_openai_sdk_errors_are_coded(openai_client: Callable[[str], Any],
+                                     keys: dict[str, str]) -> None:
     import openai
 
     messages = [{"role": "user", "content": FIRST}]
     with pytest.raises(openai.AuthenticationError) as unauthenticated:
-        _openai(server, "gw_bad_notasecret").chat.completions.create(
+        openai_client("gw_bad_notasecret").chat.completions.create(
             model="groundwire", messages=messages)
     assert unauthenticated.value.status_code == 401
     assert unauthenticated.value.body["code"] == "auth.invalid_key"
-    client = _openai(server, keys["ann"])
+    client = openai_client(keys["ann"])
     with pytest.raises(openai.UnprocessableEntityError) as bad_model:
         client.chat.completions.create(model="gpt-4o", messages=messages)
     assert bad_model.value.body["code"] == "request.invalid"

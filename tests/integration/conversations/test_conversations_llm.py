@@ -75,12 +75,12 @@ def test_the_llm_chain_rewrites_a_followup(llm_server: LiveServer,
 def test_chat_completions_rewrite_with_the_llm(llm_server: LiveServer) -> None:
     import openai
 
-    client = openai.OpenAI(base_url=f"{llm_server.base_url}/v1", api_key="dev",
-                           max_retries=0, timeout=120)
-    completion = client.chat.completions.create(model="groundwire", messages=[
-        {"role": "user", "content": "What does Quillmate encrypt notes with?"},
-        {"role": "assistant", "content": "AES-256-GCM [1]."},
-        {"role": "user", "content": "How often are its keys rotated?"}])
+    with openai.OpenAI(base_url=f"{llm_server.base_url}/v1", api_key="dev",
+                       max_retries=0, timeout=120) as client:  # closed: no stray socket
+        completion = client.chat.completions.create(model="groundwire", messages=[
+            {"role": "user", "content": "What does Quillmate encrypt notes with?"},
+            {"role": "assistant", "content": "AES-256-GCM [1]."},
+            {"role": "user", "content": "How often are its keys rotated?"}])
     extension = completion.model_extra["groundwire"]
     assert extension["rewriter"] == "llm" and extension["rewritten_query"] == LLM_QUERY
 
