@@ -414,5 +414,11 @@ class Groundwire:
         return await readiness(self.store, self.keyword)
 
     async def warm(self) -> None:
-        """Load every index's keyword index and the embedding model before serving traffic."""
+        """Load every index's keyword index and the embedding model before serving traffic,
+        and build the PII redactors of the answer records and the audit log (Presidio's
+        recognizers: seconds of CPU that the first write would otherwise spend while the
+        server already answers, issue 23)."""
         await self.engine.warm()
+        for part in (self.monitoring, self.audit):
+            if part is not None:
+                await asyncio.to_thread(part.warm_redactor)

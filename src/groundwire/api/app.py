@@ -5,18 +5,16 @@ everything on shutdown."""
 from __future__ import annotations
 
 import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from groundwire import __version__
 from groundwire.api import docs_pages
-from groundwire.api.errors import error_response, install_error_handlers
+from groundwire.api.errors import install_error_handlers
 from groundwire.api.openapi import install as install_openapi
 from groundwire.api.routes import (
     admin,
@@ -42,7 +40,6 @@ from groundwire.api.routes import (
 )
 from groundwire.api.text_guard import TextGuardMiddleware
 from groundwire.embedding.base import Embedder
-from groundwire.security.hosts import is_loopback_host_header
 from groundwire.settings import Settings
 
 log = logging.getLogger("groundwire.api")
@@ -50,6 +47,11 @@ log = logging.getLogger("groundwire.api")
 
 def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
     from groundwire.api.admission import AdmissionMiddleware
+    from groundwire.api.request_middleware import (
+        KeyRequiredMiddleware,
+        LoopbackHostMiddleware,
+        RequestIdMiddleware,
+    )
     from groundwire.api.routes import metrics
     from groundwire.security.limits import BodyLimitMiddleware
     from groundwire.security.ratelimit import RateLimitHeadersMiddleware
@@ -101,50 +103,13 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(AdmissionMiddleware, settings=settings.admission, metrics=telemetry.metrics)
 
-    @app.middleware("http")
-    async def key_required(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """401 before anything reads the body: a request without any key gets the same answer
-        whatever it sends (the routes' ``require`` dependency verifies keys that are sent)."""
-        if (settings.security.dev_mode or request.headers.get("authorization")
-                or is_public(request.url.path)):
-            return await call_next(request)
-        return error_response(
-            request, 401, "auth.missing_key",
-            "an API key is required: send 'Authorization: Bearer <key>'",
-            headers={"WWW-Authenticate": 'Bearer realm="groundwire"'})
-
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        log.info(
-            "request",
-            extra={"request_id": rid, "method": request.method, "path": request.url.path,
-                   "status": response.status_code,
-                   "ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
-        return response
-
+    # Plain ASGI (api/request_middleware.py), not @app.middleware("http"): no extra task and
+    # body copy per layer. Outermost first: dev-mode Host check, request id, key check.
+    app.add_middleware(KeyRequiredMiddleware, dev_mode=settings.security.dev_mode,
+                       is_public=is_public)  # 401 before anything reads the body
+    app.add_middleware(RequestIdMiddleware)
     if settings.security.dev_mode:
-        @app.middleware("http")
-        async def loopback_host_only(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            """Dev mode admits requests without a key: only under a loopback Host name, so
-            a web page cannot reach it through DNS rebinding (security/hosts.py)."""
-            if is_loopback_host_header(request.headers.get("host")):
-                return await call_next(request)
-            return error_response(
-                request, 403, "auth.dev_mode_host",
-                "dev mode answers only loopback Host names (localhost, 127.0.0.1, [::1]); "
-                "serve with API keys (no --dev) to be reached under another name")
+        app.add_middleware(LoopbackHostMiddleware)  # dev mode: loopback Host names only
 
     app.add_middleware(session.WebSessionMiddleware, settings=settings)  # web app cookie
     # Added last, so outermost: the request span is current in the middleware above.

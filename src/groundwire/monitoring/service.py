@@ -83,6 +83,15 @@ class MonitoringService:
             self._redactor = _default_redactor()
         return self._redactor(text)
 
+    def warm_redactor(self) -> None:
+        """Build the default PII redactor now and run it once (blocking: call it in a worker
+        thread), so the Presidio recognizers are not built by the first write after the
+        server reports ready (``Groundwire.warm``). An injected ``redact`` is left alone, and
+        nothing is built when answer records are off."""
+        if self._redactor is None and self.settings.records:
+            self._redactor = _default_redactor()
+            self._redactor("warm-up: mail a@example.com or call +1 212 555 0100")
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self.settings.records:

@@ -117,6 +117,14 @@ class AuditLog:
             self._redactor = _default_redactor()
         return self._redactor(text)
 
+    def warm_redactor(self) -> None:
+        """Build the default PII redactor now and run it once (blocking: call it in a worker
+        thread), so the Presidio recognizers are not built by the first write after the
+        server reports ready (``Groundwire.warm``). An injected ``redact`` is left alone."""
+        if self._redactor is None:
+            self._redactor = _default_redactor()
+            self._redactor("warm-up: mail a@example.com or call +1 212 555 0100")
+
 
 def _describe(event: AuditEvent) -> dict[str, Any]:
     """What a dead-lettered event's log line names: who did what, never its details."""
