@@ -158,12 +158,11 @@ class PostgresSearch(PostgresVectorIndexes):
         ).format(distance=distance, where=where)
         params.update(q=vector_literal(vector), model=model_id, index=index, k=k)
         async with self._read_connection() as conn, conn.transaction():
+            # SET LOCAL of both in one round trip (set_config(..., true) is SET LOCAL)
             await conn.execute(
-                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(
-                    sql.Literal(max(self._ef_search, k))
-                )
-            )
-            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                "SELECT set_config('hnsw.ef_search', %s, true),"
+                " set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                (str(max(self._ef_search, k)),))
             rows = await (await conn.execute(query, params)).fetchall()
             if len(rows) < k and (filters or access is not None):
                 await conn.execute("SET LOCAL enable_indexscan = off")
