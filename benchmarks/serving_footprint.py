@@ -41,6 +41,7 @@ INDEX = "footprint"
 PROVIDERS = {  # provider -> the model id its vectors are stored under
     "sentence-transformers": "all-MiniLM-L6-v2",
     "onnx": "all-MiniLM-L6-v2@onnx-int8",
+    "onnx-fp32": "all-MiniLM-L6-v2@onnx-fp32",  # the default provider since issue 23
 }
 
 

@@ -417,8 +417,13 @@ class Groundwire:
         """Load every index's keyword index and the embedding model before serving traffic,
         and build the PII redactors of the answer records and the audit log (Presidio's
         recognizers: seconds of CPU that the first write would otherwise spend while the
-        server already answers, issue 23)."""
+        server already answers, issue 23); then return the heap all that freed to the OS
+        (``engine/memory.py``)."""
         await self.engine.warm()
         for part in (self.monitoring, self.audit):
             if part is not None:
                 await asyncio.to_thread(part.warm_redactor)
+        from groundwire.engine.memory import release_freed_memory
+
+        released = await asyncio.to_thread(release_freed_memory)  # start-up's freed heap
+        log.debug("warm", extra={"released_bytes": released})
