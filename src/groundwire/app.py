@@ -411,7 +411,8 @@ class Groundwire:
         """What /readyz reports; see ``operations.readiness``."""
         from groundwire.operations import readiness
 
-        return await readiness(self.store, self.keyword)
+        return await readiness(self.store, self.keyword,
+                               self.settings.security.default_tenant)
 
     async def warm(self) -> None:
         """Load every index's keyword index and the embedding model before serving traffic,

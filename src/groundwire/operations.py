@@ -119,12 +119,14 @@ async def autotune_if_material(engine: IndexEngine, index: str, report: IngestRe
     return result
 
 
-async def readiness(store: Store, keyword: KeywordIndexes) -> dict[str, Any]:
+async def readiness(store: Store, keyword: KeywordIndexes,
+                    tenant: str | None = None) -> dict[str, Any]:
     """What /readyz reports. Ready when PostgreSQL answers and every index has a keyword
     index loaded. A loaded index behind the store's generation (another process ingested)
     is still served — stale keyword hits are dropped when their rows are fetched — and is
     rebuilt in the background; it is reported as ``consistent: false``, not as unready, so
-    readiness does not flap during an ingest. An index never loaded here starts loading."""
+    readiness does not flap during an ingest. An index never loaded here starts loading.
+    ``tenant``: whose keyword index is (re)built (the one ``warm`` loads)."""
     checks: dict[str, Any] = {}
     try:
         await store.ping()
@@ -138,7 +140,7 @@ async def readiness(store: Store, keyword: KeywordIndexes) -> dict[str, Any]:
         generation = await store.generation(name)
         have = loaded.get(name)
         if have != generation:
-            keyword.schedule_refresh(name)
+            keyword.schedule_refresh(name, tenant)
         indexes[name] = {
             "store_generation": generation,
             "keyword_generation": have,

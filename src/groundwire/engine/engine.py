@@ -155,9 +155,14 @@ class IndexEngine:
         return await self.store.stats(index)
 
     async def warm(self) -> None:
-        """Load every index's keyword index and the embedding model before traffic."""
+        """Load every index's keyword index and the embedding model before traffic. The
+        keyword index loaded is the default tenant's, the one API searches of that tenant
+        read (a principal's search is keyed by its tenant; the all-tenant index is only for
+        unrestricted in-process use, which builds it on first use): warming the all-tenant
+        one held a second copy in memory that API traffic never read (issue 23)."""
+        tenant = self.settings.security.default_tenant
         for name in await self.store.list_indexes():
-            await self.keyword.refresh(name)
+            await self.keyword.refresh(name, tenant)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.encode_pool, self.embedder.encode_query, "warm up")
 
