@@ -86,3 +86,26 @@ async def test_eval_refuses_a_corpus_that_did_not_ingest_completely(
             await run_evaluation(gw.engine, root, progress=None)
     assert info.value.code == "eval.corpus_incomplete"
     assert "did not ingest completely" in str(info.value)
+
+
+async def test_eval_self_tunes_after_a_material_ingest_like_the_product(
+    make_settings: Any, real_embedder: Any
+) -> None:
+    """``groundwire eval`` passes the application's ``autotune_if_material``: the first run's
+    ingest is material, so the index is self-tuned (labels unseen) before it is scored, and the
+    report shows that tuning in effect; the second run ingests nothing and tunes nothing."""
+    settings = make_settings(autotune={"min_documents": 5, "questions": 60})
+    async with build_app(settings, embedder=real_embedder) as gw:
+        async def after_ingest(name: str, report: Any) -> dict[str, Any] | None:
+            tuned = await gw.autotune_if_material(name, report)
+            return tuned.summary() if tuned is not None else None
+
+        first = await run_evaluation(gw.engine, GOLDEN, progress=None, after_ingest=after_ingest)
+        second = await run_evaluation(gw.engine, GOLDEN, progress=None,
+                                      after_ingest=after_ingest)
+    tuned = first["ingest"]["autotune"]
+    assert tuned is not None and tuned["dense_evidence"]["questions"] > 0
+    assert first["retrieval"]["source"] == "auto"
+    assert first["retrieval"]["dense_weight"] == tuned["params"]["dense_weight"]
+    assert second["ingest"]["autotune"] is None  # nothing changed: no re-tune
+    assert second["retrieval"]["source"] == "auto"

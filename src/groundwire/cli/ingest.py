@@ -1,5 +1,6 @@
-"""``groundwire ingest`` (index a folder or file) and ``groundwire status`` (an index's document
-counts, errors, retrieval parameters and who may read it). Registered in ``cli/main.py``."""
+"""``groundwire ingest`` (index a folder or file, then self-tune after a material change as a
+served ingest job does) and ``groundwire status`` (an index's document counts, errors,
+retrieval parameters and who may read it). Registered in ``cli/main.py``."""
 
 from __future__ import annotations
 
@@ -47,14 +48,17 @@ def ingest(
                 path, index=index, include=include, exclude=exclude,
                 retry_failed=retry_failed, progress=on_progress, tenant=tenant,
             )
+        # What an ingest job of the server does next: self-tune after a material change.
+        tuned = await gw.autotune_if_material(index, report)
         physical, _ = await gw.versions.resolve(index)
         owner = tenant or gw.settings.security.default_tenant
-        return report, owner, await gw.store.access_summary(tenant=owner, index=physical)
+        access = await gw.store.access_summary(tenant=owner, index=physical)
+        return report, owner, access, tuned.summary() if tuned is not None else None
 
-    report, owner, access = run_with_app(config, as_json, work)
+    report, owner, access, tuned = run_with_app(config, as_json, work)
     data = report.as_json()
     if as_json:
-        emit({**data, "access": access_json(access)})
+        emit({**data, "access": access_json(access), "autotune": tuned})
     else:
         docs = data["documents"]
         typer.echo(
@@ -64,6 +68,10 @@ def ingest(
         )
         for code, count in sorted(data["errors"].items()):
             typer.echo(f"  {code}: {count}")
+        if tuned is not None:
+            params = tuned["params"]
+            typer.echo(f"auto-tuned retrieval: {params['fusion']} fusion, dense weight "
+                       f"{params['dense_weight']:g} ({tuned['reason']})")
         note = admin_only_note(access, tenant=owner)
         if note:
             typer.secho(f"note: {note}", fg="yellow", err=True)

@@ -52,8 +52,12 @@ def evaluate(
         return
 
     async def work(gw: Any) -> Any:
+        async def after_ingest(name: str, report: Any) -> dict[str, Any] | None:
+            tuned = await gw.autotune_if_material(name, report)
+            return tuned.summary() if tuned is not None else None
+
         return await run_evaluation(gw.engine, dataset, split=split, index=index, limit=limit,
-                                    progress=sys.stderr)
+                                    progress=sys.stderr, after_ingest=after_ingest)
 
     result = run_with_app(config, as_json, work)
     if as_json:

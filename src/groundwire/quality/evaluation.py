@@ -1,13 +1,18 @@
 """``groundwire eval``: ingest a labelled dataset into a named index (reused across runs: the
 second run embeds nothing) and report document-level retrieval metrics, search latency and,
-for QA sets, extractive answer EM/F1 on a sample."""
+for QA sets, extractive answer EM/F1 on a sample.
+
+``after_ingest`` (the CLI passes the application's ``autotune_if_material``) runs what an
+ingest is followed by in the product (the label-free self-tuning after a material change),
+so the scores are those a user gets after ingesting the corpus, not those of a setting no
+deployment serves. Labels are never seen by it."""
 
 from __future__ import annotations
 
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,6 +21,9 @@ from groundwire.engine import IndexEngine
 from groundwire.errors import InvalidRequest
 from groundwire.quality.datasets import Dataset, load_dataset
 from groundwire.quality.metrics import exact_match, f1_score, percentile, retrieval_metrics
+
+AfterIngest = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+"""(index, ingest report) -> a summary of what followed the ingest (None: nothing ran)."""
 
 EVAL_DEPTH = 200  # chunk hits fetched per query, enough for 100 distinct documents
 
@@ -31,9 +39,11 @@ def ranked_documents(hits: Sequence[Hit]) -> list[str]:
 
 
 async def prepare_index(engine: IndexEngine, dataset: Dataset, index: str | None,
-                        progress: IO[str] | None) -> tuple[str, dict[str, Any]]:
+                        progress: IO[str] | None, after_ingest: AfterIngest | None = None,
+                        ) -> tuple[str, dict[str, Any]]:
     """Ingest the dataset's corpus into ``index`` (default ``eval-<folder>``), reusing what is
-    stored. A dataset without a corpus is evaluated against ``index`` as it is (it must exist)."""
+    stored, then run ``after_ingest`` (its summary under ``autotune``). A dataset without a
+    corpus is evaluated against ``index`` as it is (it must exist)."""
     name = index or dataset.default_index
     if dataset.corpus is None:
         await engine.stats(name)  # NotFound when the index does not exist
@@ -44,6 +54,10 @@ async def prepare_index(engine: IndexEngine, dataset: Dataset, index: str | None
     if progress:
         print(f"index {name}: {info}", file=progress)
     await _require_complete(engine, name, dataset)
+    if after_ingest is not None:
+        info["autotune"] = await after_ingest(name, report)
+        if progress and info["autotune"]:
+            print(f"index {name}: auto-tuned {info['autotune']}", file=progress)
     return name, info
 
 
@@ -74,9 +88,10 @@ async def run_evaluation(
     limit: int | None = None,
     answer_limit: int = 300,
     progress: IO[str] | None = sys.stderr,
+    after_ingest: AfterIngest | None = None,
 ) -> dict[str, Any]:
     dataset = load_dataset(root, split)
-    name, ingest_info = await prepare_index(engine, dataset, index, progress)
+    name, ingest_info = await prepare_index(engine, dataset, index, progress, after_ingest)
     query_ids = [q for q in dataset.queries if q in dataset.qrels]
     if limit:
         query_ids = query_ids[:limit]

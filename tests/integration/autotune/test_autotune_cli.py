@@ -1,6 +1,7 @@
 """``groundwire tune --auto`` and ``groundwire status`` as a user runs them (subprocesses on a
 real database; the fake embedder keeps it fast): the tuning is stored, a second process sees
-it in ``status``, and ``tune`` without --dataset or --auto is a usage error."""
+it in ``status``, tuning refuses an index without the served model's vectors, and ``tune``
+without --dataset or --auto is a usage error."""
 
 from __future__ import annotations
 
@@ -27,14 +28,20 @@ def test_tune_auto_is_stored_and_status_shows_it(database_url: str, tmp_path: Pa
         (corpus / f"d{d:02d}.txt").write_text(text + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
     env.update(GROUNDWIRE_DATABASE_URL=database_url, GROUNDWIRE_DATA_DIR=str(tmp_path / "data"),
-               GROUNDWIRE_EMBEDDING__PROVIDER="fake", GROUNDWIRE_LOG_LEVEL="WARNING")
+               GROUNDWIRE_EMBEDDING__PROVIDER="fake", GROUNDWIRE_LOG_LEVEL="WARNING",
+               GROUNDWIRE_AUTOTUNE__MIN_DOCUMENTS="10")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([groundwire_exe(), *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=300)
 
+    # A material ingest self-tunes, as a served ingest job does (30 documents >= 10).
     ingest = run("ingest", str(corpus), "--index", "rt")
     assert ingest.returncode == 0, ingest.stderr
+    assert "auto-tuned retrieval: " in ingest.stdout
+    again = run("ingest", str(corpus), "--index", "rt", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["autotune"] is None  # nothing changed: no re-tune
     tuned = run("tune", "--auto", "--index", "rt", "--questions", "60", "--json")
     assert tuned.returncode == 0, tuned.stderr
     result = json.loads(tuned.stdout)
@@ -48,6 +55,15 @@ def test_tune_auto_is_stored_and_status_shows_it(database_url: str, tmp_path: Pa
     assert retrieval["auto"]["held_out_ndcg@10"] == result["evidence"]["held_out_ndcg@10"]
     human = run("status", "--index", "rt")
     assert "retrieval (auto)" in human.stdout and "pseudo-questions" in human.stdout
+
+    # A served model whose vectors the index does not have (switched without re-embedding):
+    # tuning would see only the re-embedded answers and call dense perfect, so it refuses.
+    env["GROUNDWIRE_EMBEDDING__MODEL"] = "fake-48"
+    unembedded = run("tune", "--auto", "--index", "rt", "--questions", "60", "--json")
+    assert unembedded.returncode != 0
+    error = json.loads(unembedded.stdout)["error"]
+    assert error["code"] == "autotune.vectors_missing" and "fake-48" in error["message"]
+    del env["GROUNDWIRE_EMBEDDING__MODEL"]
 
     usage = run("tune", "--json")
     assert usage.returncode == 2

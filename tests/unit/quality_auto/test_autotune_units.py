@@ -63,7 +63,8 @@ def test_held_out_check_keeps_the_default_when_the_choice_does_not_transfer() ->
     doc_of = {i: i for i in range(2000)}
     lists = _lists(40, keyword_right=True)
     flipped = _lists(40, keyword_right=False)
-    tuning, promoted, evidence = choose(lists[:20], flipped[20:], doc_of, RetrievalTuning())
+    tuning, promoted, evidence = choose(lists[:20], flipped[20:], doc_of, RetrievalTuning(),
+                                        dense_guard=False)
     assert tuning == RetrievalTuning() and not promoted
     assert "held-out check failed" in evidence["reason"]
 
@@ -166,6 +167,6 @@ def test_a_choice_that_only_ties_the_default_on_the_held_out_half_is_not_promote
     tune = _lists(40, keyword_right=True)[:20]
     tie = [QuestionLists(_q(i, i), [(i, 10.0), (i + 1, 1.0)], [(i, 0.9), (i + 1, 0.1)])
            for i in range(20, 40)]
-    tuning, promoted, evidence = choose(tune, tie, doc_of, RetrievalTuning())
+    tuning, promoted, evidence = choose(tune, tie, doc_of, RetrievalTuning(), dense_guard=False)
     assert tuning == RetrievalTuning() and not promoted
     assert "must gain more than one SE" in evidence["reason"]
