@@ -71,7 +71,7 @@ async def run_dataset(gw: Any, root: Path, args: argparse.Namespace) -> dict[str
     started = time.perf_counter()
     result, adapted = await adapt_and_compare(
         gw, index, max_minutes=args.max_minutes, questions=args.questions, seed=0,
-        eval_chunks=args.eval_chunks, progress=sys.stderr)
+        eval_chunks=args.eval_chunks, progress=sys.stderr, hard_negatives=args.hard_negatives)
     adapt_wall = time.perf_counter() - started
     ids = [q for q in data.queries if q in data.qrels][: args.limit]
     relevant_docs = {d for q in ids for d in data.qrels[q]}
@@ -123,6 +123,8 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=3000)
     parser.add_argument("--eval-chunks", type=int, default=2000,
                         help="pseudo-question evaluation pool (decides promotion)")
+    parser.add_argument("--hard-negatives", action="store_true",
+                        help="train with one BM25-mined negative per question as well")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     rows = []

@@ -90,6 +90,9 @@ def adapt(
         help="Wall-clock budget for fine-tuning (generation, training and checks).")] = 10.0,
     questions: Annotated[int, typer.Option(help="Pseudo (question, passage) pairs.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the pseudo-questions and the split.")] = 0,
+    hard_negatives: Annotated[bool, typer.Option(
+        "--hard-negatives", help="Also train each question against the passage of another "
+        "document that BM25 ranks highest (about 1.5x the time per step).")] = False,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -101,8 +104,9 @@ def adapt(
     async def work(gw: Any) -> Any:
         await gw.stats(index)
         report = await adapt_embedder(gw.engine, index, max_minutes=max_minutes,
-                                      questions=questions,
-                                      seed=seed, progress=None if as_json else sys.stderr)
+                                      questions=questions, seed=seed,
+                                      progress=None if as_json else sys.stderr,
+                                      hard_negatives=hard_negatives)
         return report
 
     result = run_with_app(config, as_json, work)

@@ -121,9 +121,12 @@ def evaluate_model(
 
 
 def train(model: Any, pairs: Sequence[tuple[str, str]], deadline: float, seed: int,
-          progress: IO[str] | None = None) -> dict[str, Any]:
+          progress: IO[str] | None = None,
+          negatives: Sequence[str | None] | None = None) -> dict[str, Any]:
     """Fine-tune ``model`` in place with in-batch negatives until ``deadline`` (perf_counter)
-    or one pass over ``pairs``; returns steps, pairs seen and the mean loss of the last 20."""
+    or one pass over ``pairs``; returns steps, pairs seen and the mean loss of the last 20.
+    ``negatives`` (one per pair, None for none): hard negatives, scored against every
+    question of the batch next to the in-batch passages (``quality/hard_negatives.py``)."""
     import torch
 
     torch.manual_seed(seed)
@@ -141,12 +144,15 @@ def train(model: Any, pairs: Sequence[tuple[str, str]], deadline: float, seed: i
     steps = 0
     started = time.perf_counter()
     for start in range(0, len(order) - 1, BATCH_SIZE):
-        batch = [pairs[i] for i in order[start: start + BATCH_SIZE]]
+        picked = order[start: start + BATCH_SIZE]
+        batch = [pairs[i] for i in picked]
         if len(batch) < 2 or time.perf_counter() >= deadline:
             break
         step_started = time.perf_counter()
+        hard = [n for n in (negatives[i] for i in picked) if n] if negatives else []
         q_features = prepare([q for q, _ in batch])
-        p_features = prepare([p for _, p in batch])
+        # Positives first, so question i's answer is column i; hard negatives after them.
+        p_features = prepare([p for _, p in batch] + hard)
         q = torch.nn.functional.normalize(model(q_features)["sentence_embedding"], dim=-1)
         p = torch.nn.functional.normalize(model(p_features)["sentence_embedding"], dim=-1)
         logits = SCALE * q @ p.T
@@ -196,11 +202,14 @@ async def adapt_embedder(
     seed: int = 0,
     eval_chunks: int = 2000,
     progress: IO[str] | None = None,
+    hard_negatives: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune, compare on held-out pseudo-questions, keep only on improvement (see the
-    module docstring). Returns the report (``kept``, gains, wall clock, model id and path)."""
+    module docstring). Returns the report (``kept``, gains, wall clock, model id and path).
+    ``hard_negatives``: train against one BM25-mined negative per question as well."""
     report, _ = await adapt_and_compare(engine, index, max_minutes=max_minutes, questions=questions,
-                                        seed=seed, eval_chunks=eval_chunks, progress=progress)
+                                        seed=seed, eval_chunks=eval_chunks, progress=progress,
+                                        hard_negatives=hard_negatives)
     return report
 
 
@@ -221,6 +230,7 @@ async def adapt_and_compare(
     seed: int = 0,
     eval_chunks: int = 2000,
     progress: IO[str] | None = None,
+    hard_negatives: bool = False,
 ) -> tuple[dict[str, Any], Any]:
     """``adapt_embedder``'s work; also returns the fine-tuned model object (kept or not), for
     benchmarks that score it against labels."""
@@ -236,8 +246,16 @@ async def adapt_and_compare(
     by_id = {c.chunk_id: c for c in chunks}
     # Inverse cloze task: a question's source sentence is removed from its passage, for
     # training pairs and for the evaluation pool alike (see ``autotune.collect_lists_cloze``).
-    pairs = [(q.query, cloze(q, by_id[q.chunk_id]).search_text)
-             for q in train_q if q.chunk_id in by_id]
+    trained = [q for q in train_q if q.chunk_id in by_id]
+    pairs = [(q.query, cloze(q, by_id[q.chunk_id]).search_text) for q in trained]
+    negatives: list[str | None] | None = None
+    if hard_negatives:
+        from groundwire.quality.hard_negatives import mine_hard_negatives
+
+        held_out_docs = {q.document_id for q in held}  # never train on a held-out answer
+        negatives = await asyncio.to_thread(
+            mine_hard_negatives, trained,
+            [c for c in chunks if c.document_id not in held_out_docs])
     # Evaluation pool: every chunk of the held-out answers' documents plus seeded distractors.
     held_docs = {q.document_id for q in held}
     pool = [c for c in chunks if c.document_id in held_docs]
@@ -259,7 +277,7 @@ async def adapt_and_compare(
         eval_s = time.perf_counter() - t0
         _say(progress, f"  current model: dense {before['dense'].mean():.4f}, fused "
                        f"{before['fused'].mean():.4f} ({eval_s:.0f} s)")
-        training = train(model, pairs, deadline - 1.2 * eval_s - 10, seed, progress)
+        training = train(model, pairs, deadline - 1.2 * eval_s - 10, seed, progress, negatives)
         after = evaluate_model(model, held, pool, keyword_lists, fusion)
         return {"model": model, "before": before, "after": after, "training": training,
                 "eval_seconds": round(eval_s, 1)}
@@ -272,7 +290,8 @@ async def adapt_and_compare(
     bar = PROMOTION_SE * se
     digest = hashlib.sha256(
         json.dumps([index, generation, seed, questions, out["training"]["steps"],
-                    settings.embedding.model]).encode()).hexdigest()[:8]
+                    settings.embedding.model] + (["hard"] if hard_negatives else [])
+                   ).encode()).hexdigest()[:8]
     model_id = f"{settings.embedding.model}-adapted-{index}-{digest}"
     report: dict[str, Any] = {
         "index": index,
@@ -283,6 +302,7 @@ async def adapt_and_compare(
                                 f"{PROMOTION_SE:g} SE ({bar:.4f})"),
         "held_out_questions": len(held),
         "training_pairs": len(pairs),
+        "hard_negatives": sum(1 for n in negatives if n) if negatives is not None else None,
         "eval_pool_chunks": len(pool),
         "before": {k: round(float(v.mean()), 4) for k, v in before.items()},
         "after": {k: round(float(v.mean()), 4) for k, v in after.items()},

@@ -57,3 +57,29 @@ async def test_no_training_is_never_kept_and_kept_models_are_registered(
         assert registry[report["model_id"]]["gain"] == report["gain"]
     else:
         assert not models.exists()
+
+
+def test_hard_negatives_enter_the_loss() -> None:
+    """``train`` with one hard negative per pair scores every question against the negatives
+    too: the first step's loss (same model, same pairs, same seed) is higher with them, since
+    the softmax has more wrong passages to tell apart."""
+    import time
+
+    from groundwire.embedding.model_files import bundled_model_path
+    from groundwire.quality.adaptation import _load, train
+
+    pairs = [("how do I pair the remote", "Pair the smart remote with the TV."),
+             ("change the picture mode", "Choose a picture mode in Settings."),
+             ("update the software", "Update the TV software from the menu."),
+             ("turn on subtitles", "Subtitles are turned on in Accessibility.")]
+    negatives = ["Pair the phone with a Bluetooth remote speaker.",
+                 "Choose a camera mode before taking a photo.",
+                 "Update the phone software over Wi-Fi.",
+                 "Turn on captions for videos on the phone."]
+    losses = {}
+    for name, extra in (("in-batch", None), ("hard", negatives)):
+        model = _load(bundled_model_path())
+        report = train(model, pairs, time.perf_counter() + 600, seed=0, negatives=extra)
+        assert report["steps"] == 1
+        losses[name] = report["loss_first"]
+    assert losses["hard"] > losses["in-batch"] > 0
