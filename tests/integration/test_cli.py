@@ -71,7 +71,7 @@ Strain the stock and chill it so the fat sets on top and can be lifted off.
 }
 INDEXED = sorted(CORPUS)
 BAD_FILE = "notes.txt"
-INGEST_KEYS = {"documents", "chunks_embedded", "chunks_reused", "errors", "access"}
+INGEST_KEYS = {"documents", "chunks_embedded", "chunks_reused", "errors", "access", "autotune"}
 DOCUMENT_KEYS = {"indexed", "unchanged", "failed", "deleted"}
 
 
@@ -137,6 +137,7 @@ def test_ingest_json_has_exactly_the_documented_keys(cli: Cli) -> None:
     assert data["errors"] == {"parse.binary": 1}
     assert isinstance(data["chunks_embedded"], int) and data["chunks_embedded"] > 0
     assert data["chunks_reused"] == 0
+    assert data["autotune"] is None  # 5 documents: below autotune.min_documents
     # Nothing but the JSON document goes to stdout (progress and logs go to stderr).
     assert result.stdout.strip().count("\n") == 0
 

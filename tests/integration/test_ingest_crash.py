@@ -35,6 +35,7 @@ def cli_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWIRE_")}
     env["GROUNDWIRE_DATABASE_URL"] = database_url
     env["GROUNDWIRE_LOG_LEVEL"] = "WARNING"
+    env["GROUNDWIRE_AUTOTUNE__ENABLED"] = "false"  # crash safety only: no self-tune after
     return env
 
 

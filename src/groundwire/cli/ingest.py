@@ -24,6 +24,10 @@ def ingest(
         "security.default_tenant). Who may read each one comes from sidecars "
         "(<file>.permissions.json, .permissions.json per folder), front matter or record "
         "fields, else security.default_readers.")] = None,
+    autotune: Annotated[bool, typer.Option(
+        "--autotune/--no-autotune", help="Self-tune the index's fusion weights after a "
+        "material change (autotune settings), as a served ingest job does; at a million chunks "
+        "this takes minutes.")] = True,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -49,7 +53,7 @@ def ingest(
                 retry_failed=retry_failed, progress=on_progress, tenant=tenant,
             )
         # What an ingest job of the server does next: self-tune after a material change.
-        tuned = await gw.autotune_if_material(index, report)
+        tuned = await gw.autotune_if_material(index, report) if autotune else None
         physical, _ = await gw.versions.resolve(index)
         owner = tenant or gw.settings.security.default_tenant
         access = await gw.store.access_summary(tenant=owner, index=physical)

@@ -42,6 +42,9 @@ def test_tune_auto_is_stored_and_status_shows_it(database_url: str, tmp_path: Pa
     again = run("ingest", str(corpus), "--index", "rt", "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["autotune"] is None  # nothing changed: no re-tune
+    skipped = run("ingest", str(corpus), "--index", "rt2", "--json", "--no-autotune")
+    assert skipped.returncode == 0, skipped.stderr
+    assert json.loads(skipped.stdout)["autotune"] is None  # material, but not asked for
     tuned = run("tune", "--auto", "--index", "rt", "--questions", "60", "--json")
     assert tuned.returncode == 0, tuned.stderr
     result = json.loads(tuned.stdout)
