@@ -1,6 +1,8 @@
 """``tenant_index`` on the shared ``default`` index answers without a tenancy lookup (every
 tenant may use it, so the lookup's answer never mattered: issue 23, a database round trip
-less per search); any other index is still looked up and refused when not the caller's."""
+less per search) and without the alias route (no caller used its physical name; the search
+routes itself); any other index is still resolved, looked up and refused when not the
+caller's."""
 
 from __future__ import annotations
 
@@ -25,7 +27,11 @@ class Store:
 
 
 class Versions:
+    def __init__(self) -> None:
+        self.resolved: list[str] = []
+
     async def resolve(self, index: str) -> tuple[str, Any]:
+        self.resolved.append(index)
         return f"{index}__v1", None
 
 
@@ -43,6 +49,7 @@ async def test_the_shared_index_needs_no_lookup() -> None:
     assert await tenant_index(gw, _principal(), "default") == "default"
     assert await index_owned(gw, _principal(), "default") is False  # others' documents too
     assert gw.store.lookups == []
+    assert gw.versions.resolved == []  # nor the alias route: the search itself routes it
 
 
 async def test_another_index_is_looked_up_and_refused_when_not_the_callers() -> None:
@@ -50,6 +57,7 @@ async def test_another_index_is_looked_up_and_refused_when_not_the_callers() -> 
     with pytest.raises(NotFound):
         await tenant_index(gw, _principal(), "theirs")
     assert gw.store.lookups == [("theirs__v1", "acme")]
+    assert gw.versions.resolved == ["theirs"]
     mine = _gw(mine=True)
     assert await tenant_index(mine, _principal(), "ours") == "ours"
     assert await index_owned(mine, _principal(), "ours") is True
