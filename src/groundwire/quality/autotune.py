@@ -204,7 +204,7 @@ def choose(
         promoted = True
         reason = (f"dense side not established (fusion {dense['gain']:+.4f} over keyword "
                   f"ranking, {dense['z']} SE < {dense['z_full']:g}): dense weight capped at "
-                  f"{dense['cap']:g}")
+                  f"{dense['cap']:g}; `groundwire adapt` can fit the embedder to this corpus")
     held_out = {name: round(float(held(c).mean()), 4) if len(held_lists) else None
                 for name, c in REFERENCE_CONFIGS.items()}
     held_out["default"] = round(float(held_default.mean()), 4) if len(held_lists) else None

@@ -58,6 +58,7 @@ def test_a_small_unproven_dense_gain_caps_the_weight() -> None:
     assert dense["questions"] == 40 and dense["gain"] > 0 and 0 < dense["z"] < Z_FULL
     assert dense["cap"] == 0.2 and tuning.dense_weight == 0.2 and promoted
     assert "dense side not established" in evidence["reason"]
+    assert "groundwire adapt" in evidence["reason"]
     assert tuning.fusion == "convex"
     # without the guard the same lists keep the default
     unguarded, _, _ = choose(lists[:20], lists[20:], doc_of, RetrievalTuning(), dense_guard=False)
