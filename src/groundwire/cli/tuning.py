@@ -92,7 +92,8 @@ def adapt(
     seed: Annotated[int, typer.Option(help="Seed of the pseudo-questions and the split.")] = 0,
     hard_negatives: Annotated[bool, typer.Option(
         "--hard-negatives", help="Also train each question against the passage of another "
-        "document that BM25 ranks highest (about 1.5x the time per step).")] = False,
+        "document that BM25 ranks highest (2.4x the time per step on E-Manual; opt-in: it did "
+        "not pay at equal wall time there, docs/benchmarks.md).")] = False,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
